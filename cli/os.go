@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/mounts"
+	"github.com/devfix/devfix/shellenv"
+	"github.com/spf13/afero"
+)
+
+// OSEnv is the real world: the process's streams, the OS filesystem and
+// environment, the Docker daemon found the way the docker CLI finds it, and
+// helper programs run by argv.
+func OSEnv() *Env {
+	fsys := afero.NewOsFs()
+	env := &Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Fs: fsys, LookupEnv: os.LookupEnv, Run: runArgv,
+	}
+	home, _ := os.UserHomeDir()
+	env.Images = &lazyDaemon{discovery: shellenv.Discovery{Fs: fsys, LookupEnv: os.LookupEnv, UID: os.Getuid(), Home: home}}
+	env.Host = &osHost{fs: fsys, lookupEnv: os.LookupEnv, run: runArgv}
+	return env
+}
+
+// runArgv runs a helper program by argv (never through a shell).
+func runArgv(ctx context.Context, argv []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+// lazyDaemon connects on the first image question, so configs that need no
+// daemon never wait for one, and caches every answer.
+type lazyDaemon struct {
+	discovery shellenv.Discovery
+	once      sync.Once
+	daemon    *shellenv.Daemon
+	err       error
+	cache     map[string]devcontainer.ImageInfo
+}
+
+func (l *lazyDaemon) connect(ctx context.Context) error {
+	l.once.Do(func() {
+		eps, err := l.discovery.Endpoints()
+		if err != nil {
+			l.err = err
+			return
+		}
+		if len(eps) == 0 {
+			l.err = fmt.Errorf("no socket found; set DOCKER_HOST or start your rootless daemon")
+			return
+		}
+		l.daemon, l.err = shellenv.Connect(ctx, eps, 2*time.Second)
+	})
+	return l.err
+}
+
+func (l *lazyDaemon) InspectImage(ctx context.Context, ref string) (devcontainer.ImageInfo, error) {
+	if info, ok := l.cache[ref]; ok {
+		return info, nil
+	}
+	if err := l.connect(ctx); err != nil {
+		return devcontainer.ImageInfo{}, &devcontainer.NoDaemonError{Reason: err.Error()}
+	}
+	img, err := l.daemon.InspectImage(ctx, ref)
+	if err != nil {
+		return devcontainer.ImageInfo{}, err
+	}
+	info := devcontainer.ImageInfo{Found: img.Found, User: img.User, Labels: img.Labels}
+	if l.cache == nil {
+		l.cache = map[string]devcontainer.ImageInfo{}
+	}
+	l.cache[ref] = info
+	return info, nil
+}
+
+// osHost answers host questions from /proc, /etc/subuid and getfacl.
+type osHost struct {
+	fs        afero.Fs
+	lookupEnv func(string) (string, bool)
+	run       func(ctx context.Context, argv []string) ([]byte, error)
+}
+
+func (h *osHost) User() (int64, string) {
+	uid := int64(os.Getuid())
+	if u, err := user.LookupId(strconv.FormatInt(uid, 10)); err == nil {
+		return uid, u.Username
+	}
+	name, _ := h.lookupEnv("USER")
+	return uid, name
+}
+
+func (h *osHost) IDMap() (mounts.IDMap, string, error) {
+	uid, name := h.User()
+	xdg, _ := h.lookupEnv("XDG_RUNTIME_DIR")
+	if pid, err := mounts.FindRootlessChildPID(h.fs, "/proc", xdg, uid); err == nil {
+		if m, err := mounts.ReadIDMap(h.fs, "/proc", pid, "uid_map"); err == nil {
+			return m, fmt.Sprintf("the live uid_map of your rootless daemon (pid %d)", pid), nil
+		}
+	}
+	f, err := h.fs.Open("/etc/subuid")
+	if err != nil {
+		return nil, "", fmt.Errorf("no rootless daemon is running and /etc/subuid cannot be read: %w", err)
+	}
+	defer f.Close()
+	entries, err := mounts.ParseSubIDFile(bufio.NewReader(f))
+	if err != nil {
+		return nil, "", fmt.Errorf("/etc/subuid: %w", err)
+	}
+	ranges := mounts.RangesFor(entries, name, uid)
+	if len(ranges) == 0 {
+		return nil, "", fmt.Errorf("/etc/subuid has no range for %s (uid %d): run devfix doctor", name, uid)
+	}
+	return mounts.RootlessMap(uid, ranges), "/etc/subuid", nil
+}
+
+func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
+	out, err := h.run(context.Background(), []string{"getfacl", "--absolute-names", "--omit-header", "--numeric", "--", path})
+	if err != nil {
+		return nil, fmt.Errorf("getfacl: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	var acl devcontainer.ACL
+	for _, line := range strings.Split(string(out), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			acl = append(acl, line)
+		}
+	}
+	return acl, nil
+}
+
+func (h *osHost) IsDir(path string) bool {
+	fi, err := h.fs.Stat(path)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/devfix/devfix/devcontainer"
+	"github.com/spf13/pflag"
+)
+
+func rulesUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprintln(w, "Usage: devfix rules [--format text|json]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Lists every rule: ID, severity, the strategies it applies to, and its title.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Flags:")
+	fmt.Fprint(w, fs.FlagUsages())
+}
+
+type jsonRule struct {
+	ID         string   `json:"id"`
+	Severity   string   `json:"severity"`
+	Strategies []string `json:"strategies"`
+	Title      string   `json:"title"`
+	Doc        string   `json:"doc"`
+	Bad        string   `json:"bad"`
+	Good       string   `json:"good"`
+}
+
+func runRules(ctx context.Context, env *Env, args []string) int {
+	format := "text"
+	fs := newFlagSet("rules", env.Stderr, rulesUsage)
+	fs.StringVar(&format, "format", "text", "output format: text or json")
+	if code, done := parseFlags(fs, args, env, rulesUsage); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "devfix rules: unexpected argument %q\n", fs.Arg(0))
+		return ExitBadInput
+	}
+	switch format {
+	case "text":
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSEVERITY\tSTRATEGIES\tTITLE")
+		for _, r := range devcontainer.Rules() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(strategies(r), ","), r.Title)
+		}
+		tw.Flush()
+	case "json":
+		var out []jsonRule
+		for _, r := range devcontainer.Rules() {
+			out = append(out, jsonRule{r.ID, r.Severity.String(), strategies(r), r.Title, r.Doc, r.Bad, r.Good})
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return ExitBadInput
+		}
+	default:
+		fmt.Fprintf(env.Stderr, "devfix rules: --format: unknown format %q (want text or json)\n", format)
+		return ExitBadInput
+	}
+	return ExitOK
+}
+
+func strategies(r *devcontainer.Rule) []string {
+	var out []string
+	for _, s := range devcontainer.Strategies {
+		if r.AppliesTo(s) {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package devcontainer
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corpusDir holds real devcontainer.json files from public repositories
+// (see ../shared/corpus/README.md). It lives beside the repo, not in it.
+const corpusDir = "../../shared/corpus"
+
+func corpusFiles(t testing.TB) []string {
+	files, err := filepath.Glob(filepath.Join(corpusDir, "files", "*.jsonc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skipf("SKIPPED: no corpus at %s (it sits beside the repo in the project's shared folder)", corpusDir)
+	}
+	return files
+}
+
+// corpusHost maps vscode to a subuid, so the acl strategy has work to do.
+func corpusOptions(s Strategy) *Options {
+	o := &Options{Strategy: s}
+	if s == StrategyACL {
+		o.Host = &fakeHost{UID: 1000, Name: "dev", UIDMap: "0 1000 1\n1 100000 65536"}
+	}
+	return o
+}
+
+func TestCorpus(t *testing.T) {
+	files := corpusFiles(t)
+	ctx := context.Background()
+	changed := 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(path, data)
+		if err != nil {
+			t.Errorf("parse: %v", err)
+			continue
+		}
+		if !bytes.Equal(c.Bytes(), data) {
+			t.Errorf("%s: Bytes() is not the input", path)
+		}
+		for _, s := range Strategies {
+			o := corpusOptions(s)
+			Lint(ctx, c, o)
+			res, err := FixConfig(ctx, c, o)
+			if err != nil {
+				t.Errorf("%s (%s): %v", path, s, err)
+				continue
+			}
+			if !bytes.Equal(res.Output, data) {
+				changed++
+			}
+			t.Run(filepath.Base(path)+"/"+string(s), func(t *testing.T) {
+				checkFixInvariants(t, path, data, res.Output, o)
+				if c.BOM != bytes.HasPrefix(res.Output, utf8BOM) {
+					t.Error("BOM not kept")
+				}
+				if strings.Contains(string(data), "\r\n") && strings.Count(string(res.Output), "\n") != strings.Count(string(res.Output), "\r\n") {
+					t.Error("a CRLF file got a bare LF")
+				}
+			})
+		}
+	}
+	if changed == 0 {
+		t.Error("no corpus file needed a fix: the rules are not running")
+	}
+}
+
+func TestCorpusBroken(t *testing.T) {
+	corpusFiles(t)
+	path := filepath.Join(corpusDir, "broken", "0297.jsonc")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(path, data)
+	pe, ok := err.(*ParseError)
+	if !ok {
+		t.Fatalf("want a *ParseError, got %v", err)
+	}
+	if pe.Line == 0 || pe.Col == 0 {
+		t.Errorf("no position: %v", pe)
+	}
+	if strings.Contains(pe.Error(), "\n") || !strings.HasPrefix(pe.Error(), path+":") {
+		t.Errorf("not one path:line:col line: %q", pe.Error())
+	}
+}

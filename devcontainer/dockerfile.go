@@ -1,0 +1,257 @@
+package devcontainer
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Dockerfile is the part of a Dockerfile that decides the image's user.
+type Dockerfile struct {
+	globalArgs map[string]string // ARGs before the first FROM, with literal defaults
+	stages     []stage
+}
+
+type stage struct {
+	name    string // AS name, lower case
+	from    string // as written
+	fromArg bool   // from contains variables
+	args    map[string]string
+	users   []userLine // in order
+}
+
+type userLine struct {
+	raw  string
+	line int
+}
+
+// UserResult is the user a Dockerfile stage ends with. User is "" when no
+// stage in the chain sets one; BaseImage then names the external image the
+// chain starts from (whose Config.User applies). Unresolved says why the user
+// could not be worked out, when it could not.
+type UserResult struct {
+	User       string
+	Line       int
+	BaseImage  string
+	Unresolved string
+}
+
+var varRE = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
+
+// ParseDockerfile reads instructions, joining continued lines. It never fails:
+// what it does not understand it ignores.
+func ParseDockerfile(data []byte) *Dockerfile {
+	df := &Dockerfile{globalArgs: map[string]string{}}
+	escape := byte('\\')
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	var logical strings.Builder
+	startLine, lineNo := 0, 0
+	first := true
+	flush := func() {
+		text := strings.TrimSpace(logical.String())
+		logical.Reset()
+		if text == "" {
+			return
+		}
+		df.instruction(text, startLine)
+	}
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimRight(sc.Text(), "\r")
+		trimmed := strings.TrimSpace(line)
+		if first && strings.HasPrefix(trimmed, "#") {
+			if d, ok := strings.CutPrefix(strings.ReplaceAll(strings.ToLower(trimmed), " ", ""), "#escape="); ok && len(d) == 1 {
+				escape = d[0]
+			}
+			continue
+		}
+		if trimmed != "" {
+			first = false
+		}
+		if strings.HasPrefix(trimmed, "#") {
+			continue // comments may sit inside a continued instruction
+		}
+		if logical.Len() == 0 {
+			startLine = lineNo
+		}
+		if len(trimmed) > 0 && trimmed[len(trimmed)-1] == escape {
+			logical.WriteString(trimmed[:len(trimmed)-1])
+			logical.WriteByte(' ')
+			continue
+		}
+		logical.WriteString(line)
+		flush()
+	}
+	flush()
+	return df
+}
+
+func (df *Dockerfile) instruction(text string, line int) {
+	word, rest, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(word, "\t"); i >= 0 {
+		word, rest = word[:i], word[i+1:]+" "+rest
+	}
+	rest = strings.TrimSpace(rest)
+	switch strings.ToUpper(word) {
+	case "FROM":
+		fields := strings.Fields(rest)
+		var img, name string
+		for i := 0; i < len(fields); i++ {
+			f := fields[i]
+			if strings.HasPrefix(f, "--") {
+				continue
+			}
+			if img == "" {
+				img = f
+				continue
+			}
+			if strings.EqualFold(f, "AS") && i+1 < len(fields) {
+				name = strings.ToLower(fields[i+1])
+				break
+			}
+		}
+		df.stages = append(df.stages, stage{name: name, from: img, args: map[string]string{}})
+	case "ARG":
+		for _, f := range strings.Fields(rest) {
+			k, v, hasDefault := strings.Cut(f, "=")
+			v = strings.Trim(v, `"'`)
+			if len(df.stages) == 0 {
+				if hasDefault {
+					df.globalArgs[k] = v
+				} else if _, ok := df.globalArgs[k]; !ok {
+					df.globalArgs[k] = ""
+				}
+				continue
+			}
+			st := &df.stages[len(df.stages)-1]
+			if hasDefault {
+				st.args[k] = v
+			} else if gv, ok := df.globalArgs[k]; ok {
+				st.args[k] = gv // a redeclared global ARG takes the global default
+			} else {
+				st.args[k] = ""
+			}
+		}
+	case "USER":
+		if len(df.stages) > 0 {
+			st := &df.stages[len(df.stages)-1]
+			st.users = append(st.users, userLine{raw: rest, line: line})
+		}
+	}
+}
+
+// expand substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt}. ok is
+// false when a variable has no value to substitute.
+func expand(s string, vars map[string]string) (string, bool) {
+	ok := true
+	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
+		name := strings.TrimPrefix(m, "$")
+		name = strings.TrimSuffix(strings.TrimPrefix(name, "{"), "}")
+		if k, def, found := strings.Cut(name, ":-"); found {
+			if v := vars[k]; v != "" {
+				return v
+			}
+			return def
+		}
+		if k, alt, found := strings.Cut(name, ":+"); found {
+			if vars[k] != "" {
+				return alt
+			}
+			return ""
+		}
+		v, known := vars[name]
+		if !known || v == "" {
+			ok = false
+		}
+		return v
+	})
+	return out, ok
+}
+
+// FinalUser resolves the user of the stage target (the last stage when
+// target is ""), following FROM references to earlier stages. buildArgs
+// override ARG defaults, as `docker build --build-arg` does.
+func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) UserResult {
+	if len(df.stages) == 0 {
+		return UserResult{Unresolved: "the Dockerfile has no FROM instruction"}
+	}
+	idx := len(df.stages) - 1
+	if target != "" {
+		idx = df.stageIndex(strings.ToLower(target), len(df.stages))
+		if idx < 0 {
+			return UserResult{Unresolved: fmt.Sprintf("the Dockerfile has no stage %q", target)}
+		}
+	}
+	for seen := 0; seen <= len(df.stages); seen++ {
+		st := df.stages[idx]
+		vars := map[string]string{}
+		for k, v := range st.args {
+			vars[k] = v
+			if bv, ok := buildArgs[k]; ok {
+				vars[k] = bv
+			}
+		}
+		if n := len(st.users); n > 0 {
+			u := st.users[n-1]
+			user, ok := expand(u.raw, vars)
+			if !ok || user == "" {
+				return UserResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, u.line)}
+			}
+			res := UserResult{User: user, Line: u.line}
+			res.BaseImage = df.baseImage(idx, buildArgs)
+			return res
+		}
+		from := strings.ToLower(st.from)
+		if j := df.stageIndex(from, idx); j >= 0 {
+			idx = j
+			continue
+		}
+		base := df.baseImage(idx, buildArgs)
+		if base == "" {
+			return UserResult{Unresolved: fmt.Sprintf("FROM %s uses a variable with no literal default", st.from)}
+		}
+		return UserResult{BaseImage: base}
+	}
+	return UserResult{Unresolved: "the Dockerfile's stages refer to each other in a loop"}
+}
+
+// stageIndex finds an earlier stage by name (or index), before stage before.
+func (df *Dockerfile) stageIndex(name string, before int) int {
+	for i := before - 1; i >= 0; i-- {
+		if df.stages[i].name != "" && df.stages[i].name == name {
+			return i
+		}
+	}
+	if k, err := strconv.Atoi(name); err == nil && k >= 0 && k < before && strconv.Itoa(k) == name {
+		return k
+	}
+	return -1
+}
+
+// baseImage returns the external image the stage chain of idx starts from.
+func (df *Dockerfile) baseImage(idx int, buildArgs map[string]string) string {
+	for seen := 0; seen <= len(df.stages); seen++ {
+		from := df.stages[idx].from
+		if j := df.stageIndex(strings.ToLower(from), idx); j >= 0 {
+			idx = j
+			continue
+		}
+		vars := map[string]string{}
+		for k, v := range df.globalArgs {
+			vars[k] = v
+			if bv, ok := buildArgs[k]; ok {
+				vars[k] = bv
+			}
+		}
+		img, ok := expand(from, vars)
+		if !ok || strings.EqualFold(img, "scratch") {
+			return ""
+		}
+		return img
+	}
+	return ""
+}

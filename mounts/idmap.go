@@ -1,0 +1,281 @@
+package mounts
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/afero"
+)
+
+// IDRange maps Size IDs from Container on to Host on.
+type IDRange struct{ Container, Host, Size int64 }
+
+// IDMap is a user namespace's UID (or GID) map.
+type IDMap []IDRange
+
+// ToHost translates a container ID to the host ID it is.
+func (m IDMap) ToHost(c int64) (int64, bool) {
+	for _, r := range m {
+		if c >= r.Container && c < r.Container+r.Size {
+			return r.Host + (c - r.Container), true
+		}
+	}
+	return 0, false
+}
+
+// ToContainer translates a host ID to the container ID that is it.
+func (m IDMap) ToContainer(h int64) (int64, bool) {
+	for _, r := range m {
+		if h >= r.Host && h < r.Host+r.Size {
+			return r.Container + (h - r.Host), true
+		}
+	}
+	return 0, false
+}
+
+// ParseIDMap reads the /proc/<pid>/uid_map format: "container host size"
+// a line.
+func ParseIDMap(text string) (IDMap, error) {
+	var m IDMap
+	for i, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("line %d: want 3 numbers, got %q", i+1, line)
+		}
+		var r [3]int64
+		for k := range f {
+			n, err := strconv.ParseInt(f[k], 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("line %d: %q is not a number", i+1, f[k])
+			}
+			r[k] = n
+		}
+		m = append(m, IDRange{Container: r[0], Host: r[1], Size: r[2]})
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("empty map")
+	}
+	return m, nil
+}
+
+// SubIDRange is one subordinate ID range.
+type SubIDRange struct{ Start, Count int64 }
+
+// SubIDEntry is one line of /etc/subuid or /etc/subgid.
+type SubIDEntry struct {
+	Owner string // a name or a numeric UID
+	SubIDRange
+	Line int
+}
+
+// ParseSubIDFile reads /etc/subuid or /etc/subgid: owner:start:count lines.
+func ParseSubIDFile(r io.Reader) ([]SubIDEntry, error) {
+	var out []SubIDEntry
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ":")
+		if len(f) != 3 || f[0] == "" {
+			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
+		}
+		start, err1 := strconv.ParseInt(f[1], 10, 64)
+		count, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil || start < 0 || count <= 0 {
+			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
+		}
+		out = append(out, SubIDEntry{Owner: f[0], SubIDRange: SubIDRange{start, count}, Line: n})
+	}
+	return out, sc.Err()
+}
+
+// RangesFor returns the ranges of the user, matched by name or by UID, in
+// file order.
+func RangesFor(entries []SubIDEntry, name string, uid int64) []SubIDRange {
+	id := strconv.FormatInt(uid, 10)
+	var out []SubIDRange
+	for _, e := range entries {
+		if (name != "" && e.Owner == name) || e.Owner == id {
+			out = append(out, e.SubIDRange)
+		}
+	}
+	return out
+}
+
+// RootlessMap is the map RootlessKit sets up: container 0 is the host user,
+// container 1… are the subordinate ranges in order.
+func RootlessMap(hostID int64, subs []SubIDRange) IDMap {
+	m := IDMap{{Container: 0, Host: hostID, Size: 1}}
+	next := int64(1)
+	for _, s := range subs {
+		m = append(m, IDRange{Container: next, Host: s.Start, Size: s.Count})
+		next += s.Count
+	}
+	return m
+}
+
+// Overlap is two entries whose ranges share IDs.
+type Overlap struct{ A, B SubIDEntry }
+
+// Overlaps lists entries of different owners whose ranges overlap.
+func Overlaps(entries []SubIDEntry) []Overlap {
+	var out []Overlap
+	for i := range entries {
+		for j := i + 1; j < len(entries); j++ {
+			a, b := entries[i], entries[j]
+			if a.Owner != b.Owner && a.Start < b.Start+b.Count && b.Start < a.Start+a.Count {
+				out = append(out, Overlap{a, b})
+			}
+		}
+	}
+	return out
+}
+
+// NextFree returns the first start at or above 100000, on the 65536 grid
+// admins use (100000, 165536, 231072, …), where count IDs overlap no range
+// in either file.
+func NextFree(subuid, subgid []SubIDEntry, count int64) int64 {
+	all := append(append([]SubIDEntry{}, subuid...), subgid...)
+	sort.Slice(all, func(i, j int) bool { return all[i].Start < all[j].Start })
+	for start := int64(100000); ; start += 65536 {
+		free := true
+		for _, e := range all {
+			if start < e.Start+e.Count && e.Start < start+count {
+				free = false
+				break
+			}
+		}
+		if free {
+			return start
+		}
+	}
+}
+
+// Runner runs a helper program by argv and returns its standard output.
+type Runner func(ctx context.Context, argv []string) ([]byte, error)
+
+// SubIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's
+// ranges; gid selects subgid. Its output is "0: user 100000 65536" lines.
+func SubIDsFromGetsubids(ctx context.Context, run Runner, user string, gid bool) ([]SubIDRange, error) {
+	argv := []string{"getsubids", user}
+	if gid {
+		argv = []string{"getsubids", "-g", user}
+	}
+	out, err := run(ctx, argv)
+	if err != nil {
+		return nil, err
+	}
+	var rs []SubIDRange
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			continue
+		}
+		start, e1 := strconv.ParseInt(f[2], 10, 64)
+		count, e2 := strconv.ParseInt(f[3], 10, 64)
+		if e1 == nil && e2 == nil {
+			rs = append(rs, SubIDRange{start, count})
+		}
+	}
+	return rs, nil
+}
+
+// ReadIDMap reads /proc/<pid>/uid_map or gid_map under procRoot.
+func ReadIDMap(fs afero.Fs, procRoot string, pid int, which string) (IDMap, error) {
+	p := filepath.Join(procRoot, strconv.Itoa(pid), which)
+	b, err := afero.ReadFile(fs, p)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseIDMap(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return m, nil
+}
+
+// FindRootlessChildPID finds the RootlessKit child (the process in the user
+// namespace of the user's rootless dockerd): the child_pid file that
+// dockerd-rootless.sh's state dir keeps, else a process of the user named
+// rootlesskit whose child's uid_map starts with "0 <uid> 1".
+func FindRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64) (int, error) {
+	if xdgRuntimeDir != "" {
+		if b, err := afero.ReadFile(fs, filepath.Join(xdgRuntimeDir, "dockerd-rootless", "child_pid")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				return pid, nil
+			}
+		}
+	}
+	entries, err := afero.ReadDir(fs, procRoot)
+	if err != nil {
+		return 0, err
+	}
+	parents := map[int]bool{}
+	var procs []int
+	ppid := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		procs = append(procs, pid)
+		status, err := afero.ReadFile(fs, filepath.Join(procRoot, e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		name, owner, parent := parseStatus(string(status))
+		ppid[pid] = parent
+		if name == "rootlesskit" && owner == uid {
+			parents[pid] = true
+		}
+	}
+	sort.Ints(procs)
+	want := fmt.Sprintf("0 %d 1", uid)
+	for _, pid := range procs {
+		if !parents[ppid[pid]] {
+			continue
+		}
+		m, err := afero.ReadFile(fs, filepath.Join(procRoot, strconv.Itoa(pid), "uid_map"))
+		if err == nil && strings.Join(strings.Fields(firstLine(string(m))), " ") == want {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no rootless Docker daemon of uid %d is running", uid)
+}
+
+func parseStatus(s string) (name string, uid int64, ppid int) {
+	uid = -1
+	for _, line := range strings.Split(s, "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Name":
+			name = v
+		case "Uid":
+			if f := strings.Fields(v); len(f) > 0 {
+				uid, _ = strconv.ParseInt(f[0], 10, 64)
+			}
+		case "PPid":
+			ppid, _ = strconv.Atoi(v)
+		}
+	}
+	return name, uid, ppid
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
