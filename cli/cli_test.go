@@ -316,3 +316,33 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// deniedFs refuses to open one path, as an unreadable file would (root in CI
+// reads everything, so permissions cannot be used for this).
+type deniedFs struct {
+	afero.Fs
+	path string
+}
+
+func (d deniedFs) Open(name string) (afero.File, error) {
+	if name == d.path {
+		return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrPermission}
+	}
+	return d.Fs.Open(name)
+}
+
+func (d deniedFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if name == d.path {
+		return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrPermission}
+	}
+	return d.Fs.OpenFile(name, flag, perm)
+}
+
+func TestUnreadableFile(t *testing.T) {
+	env := memEnv(t, map[string]string{"/r/.devcontainer.json": seed})
+	env.Fs = deniedFs{env.Fs, "/r/.devcontainer.json"}
+	r := run(t, env, "apply", "/r")
+	if r.code != ExitBadInput || strings.TrimSpace(r.stderr) != "/r/.devcontainer.json: permission denied" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
