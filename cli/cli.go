@@ -33,6 +33,10 @@ type Env struct {
 	Images devcontainer.ImageInspector
 	// Host answers host questions for the acl strategy; nil disables it.
 	Host devcontainer.Host
+	// RootlessSocket is the user's rootless Docker socket ("" if none).
+	RootlessSocket string
+	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
+	PortStart int
 	// Run runs a helper program by argv and returns its combined output.
 	Run func(ctx context.Context, argv []string) ([]byte, error)
 }

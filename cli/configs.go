@@ -94,7 +94,8 @@ func loadConfigs(env *Env, paths []string) []loaded {
 
 // options builds lint options for one config.
 func (c *common) options(ctx context.Context, env *Env, cfg *devcontainer.Config) (*devcontainer.Options, string) {
-	o := &devcontainer.Options{Images: env.Images, Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host}
+	o := &devcontainer.Options{Images: env.Images, Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host,
+		RootlessSocket: env.RootlessSocket, PortStart: env.PortStart}
 	var note string
 	switch {
 	case c.strategy != "":

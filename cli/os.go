@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
@@ -29,8 +30,13 @@ func OSEnv() *Env {
 		Fs: fsys, LookupEnv: os.LookupEnv, Run: runArgv,
 	}
 	home, _ := os.UserHomeDir()
-	env.Images = &lazyDaemon{discovery: shellenv.Discovery{Fs: fsys, LookupEnv: os.LookupEnv, UID: os.Getuid(), Home: home}}
+	disc := shellenv.Discovery{Fs: fsys, LookupEnv: os.LookupEnv, UID: os.Getuid(), Home: home}
+	env.Images = &lazyDaemon{discovery: disc}
 	env.Host = &osHost{fs: fsys, lookupEnv: os.LookupEnv, run: runArgv}
+	env.RootlessSocket = disc.RootlessSocket()
+	if b, err := afero.ReadFile(fsys, "/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		env.PortStart, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
 	return env
 }
 
@@ -90,6 +96,14 @@ func (l *lazyDaemon) InspectImage(ctx context.Context, ref string) (devcontainer
 	return info, nil
 }
 
+// DaemonFacts describes the daemon (connecting on first use).
+func (l *lazyDaemon) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts, error) {
+	if err := l.connect(ctx); err != nil {
+		return devcontainer.DaemonFacts{}, &devcontainer.NoDaemonError{Reason: err.Error()}
+	}
+	return devcontainer.DaemonFacts{Rootless: l.daemon.Rootless, CgroupDriver: l.daemon.Info.CgroupDriver, CgroupVersion: l.daemon.Info.CgroupVersion}, nil
+}
+
 // osHost answers host questions from /proc, /etc/subuid and getfacl.
 type osHost struct {
 	fs        afero.Fs
@@ -142,6 +156,18 @@ func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
 		}
 	}
 	return acl, nil
+}
+
+func (h *osHost) Owner(path string) (int64, error) {
+	fi, err := h.fs.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, fmt.Errorf("%s: no owner information", path)
+	}
+	return int64(st.Uid), nil
 }
 
 func (h *osHost) IsDir(path string) bool {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/devfix/devfix/mounts"
 	"github.com/tailscale/hujson"
 )
 
@@ -23,6 +24,21 @@ type Config struct {
 	root       hujson.Value   // parsed from a private copy of Body
 	top        map[string]int // top-level member name → index of its last occurrence
 	lineStarts []int
+	runArgs    *mounts.RunArgs // parsed on first use
+}
+
+// RunArgs returns the "runArgs" strings, their values, and what docker run
+// makes of them (parsed once per config).
+func (c *Config) RunArgs() ([]string, []*hujson.Value, mounts.RunArgs) {
+	args, vals := c.Strings("runArgs")
+	if c.runArgs == nil {
+		ra := mounts.RunArgs{}
+		if len(args) > 0 {
+			ra = mounts.ParseRunArgs(args)
+		}
+		c.runArgs = &ra
+	}
+	return args, vals, *c.runArgs
 }
 
 // Bytes returns the whole file as it was read, BOM included.

@@ -255,3 +255,124 @@ func (c *Config) objectText(kvs []KV, outer string) string {
 
 // quote is strconv.Quote for messages.
 func quote(s string) string { return strconv.Quote(s) }
+
+// AppendElement returns the edits that add the JSON text elem at the end of
+// the array arrVal, copying the last element's indentation (or staying on
+// one line for a one-line array). No trailing comma is added.
+func (c *Config) AppendElement(arrVal *hujson.Value, elem string) []Edit {
+	arr := arrVal.Value.(*hujson.Array)
+	eol := c.lineEnding()
+	if len(arr.Elements) == 0 {
+		open := arrVal.StartOffset + 1
+		outer := c.indentOf(arrVal.StartOffset)
+		return []Edit{{Start: open, End: open, New: eol + outer + c.indentUnit() + elem + eol + outer}}
+	}
+	last := &arr.Elements[len(arr.Elements)-1]
+	end := last.EndOffset
+	lastLine, _ := c.Position(last.StartOffset)
+	openLine, _ := c.Position(arrVal.StartOffset)
+	if lastLine == openLine {
+		return []Edit{{Start: end, End: end, New: ", " + elem}}
+	}
+	// Past a trailing comma and comments on the last element's line.
+	commaAt := -1
+	i := end
+	if last.AfterExtra != nil {
+		if at := end + len(last.AfterExtra); at < len(c.Body) && c.Body[at] == ',' {
+			commaAt = at
+			i = at + 1
+		}
+	}
+	for i < len(c.Body) && (c.Body[i] == ' ' || c.Body[i] == '\t') {
+		i++
+	}
+	if i+1 < len(c.Body) && c.Body[i] == '/' && c.Body[i+1] == '/' {
+		for i < len(c.Body) && c.Body[i] != '\n' && c.Body[i] != '\r' {
+			i++
+		}
+	}
+	if i < len(c.Body) && c.Body[i] != '\n' && c.Body[i] != '\r' {
+		// Something else follows on that line: stay on it.
+		if commaAt >= 0 {
+			return []Edit{{Start: commaAt, End: commaAt + 1, New: ", " + elem}}
+		}
+		return []Edit{{Start: end, End: end, New: ", " + elem}}
+	}
+	text := eol + c.indentOf(last.StartOffset) + elem
+	if commaAt >= 0 {
+		return []Edit{{Start: commaAt, End: commaAt + 1, New: ","}, {Start: i, End: i, New: text}}
+	}
+	return []Edit{{Start: end, End: end, New: ","}, {Start: i, End: i, New: text}}
+}
+
+// RemoveElements returns the edits that delete elements [from, to) of the
+// array arrVal and the comma that separated them, keeping every comment; a
+// line left empty goes too.
+func (c *Config) RemoveElements(arrVal *hujson.Value, from, to int) []Edit {
+	els := arrVal.Value.(*hujson.Array).Elements
+	hasComment := func(a, b int) bool {
+		// Strings in between are whole elements being removed; a "/" in
+		// them only makes this careful, never wrong.
+		return bytes.Contains(c.Body[a:b], []byte("//")) || bytes.Contains(c.Body[a:b], []byte("/*"))
+	}
+	// Without comments in the way, one span: up to the next element, or
+	// from the end of the one before.
+	switch {
+	case to < len(els) && !hasComment(els[from].StartOffset, els[to].StartOffset):
+		return []Edit{{Start: els[from].StartOffset, End: els[to].StartOffset}}
+	case to == len(els) && from > 0 && !hasComment(els[from-1].EndOffset, els[to-1].EndOffset):
+		return []Edit{{Start: els[from-1].EndOffset, End: els[to-1].EndOffset}}
+	case to == len(els) && from == 0 && !hasComment(els[0].StartOffset, els[to-1].EndOffset):
+		return []Edit{{Start: els[0].StartOffset, End: els[to-1].EndOffset}}
+	}
+	commaAfter := func(v *hujson.Value) int {
+		if at := v.EndOffset + len(v.AfterExtra); at < len(c.Body) && c.Body[at] == ',' {
+			return at
+		}
+		return -1
+	}
+	var edits []Edit
+	for k := from; k < to; k++ {
+		end := els[k].EndOffset
+		if k < len(els)-1 {
+			if comma := commaAfter(&els[k]); comma >= 0 {
+				end = comma + 1
+			}
+		}
+		e := c.wholeLine(els[k].StartOffset, end)
+		if e.End == end { // the line stays: take the blanks before a comment too
+			for e.End < len(c.Body) && (c.Body[e.End] == ' ' || c.Body[e.End] == '\t') {
+				e.End++
+			}
+		}
+		edits = append(edits, e)
+	}
+	if to == len(els) && from > 0 {
+		// The last ones went: the comma before them goes too (a trailing
+		// comma after them stays where it was).
+		if comma := commaAfter(&els[from-1]); comma >= 0 {
+			edits = append(edits, Edit{Start: comma, End: comma + 1})
+		}
+	}
+	return edits
+}
+
+// wholeLine widens a deletion of start..end to its whole line (with the line
+// break) when nothing else but blanks stands on that line.
+func (c *Config) wholeLine(start, end int) Edit {
+	ls := start
+	for ls > 0 && (c.Body[ls-1] == ' ' || c.Body[ls-1] == '\t') {
+		ls--
+	}
+	le := end
+	for le < len(c.Body) && (c.Body[le] == ' ' || c.Body[le] == '\t') {
+		le++
+	}
+	if (ls == 0 || c.Body[ls-1] == '\n') && le < len(c.Body) && (c.Body[le] == '\n' || c.Body[le] == '\r') {
+		if c.Body[le] == '\r' && le+1 < len(c.Body) && c.Body[le+1] == '\n' {
+			le++
+		}
+		return Edit{Start: ls, End: le + 1}
+	}
+	return Edit{Start: start, End: end}
+}

@@ -43,8 +43,28 @@ type Options struct {
 	Fs afero.Fs
 	// LookupEnv resolves ${localEnv:…}; nil means an empty environment.
 	LookupEnv func(string) (string, bool)
-	// Host answers questions about the host user; needed by the acl strategy.
+	// Host answers questions about the host user and its files; nil skips
+	// the checks that need it.
 	Host Host
+	// RootlessSocket is the path of the user's rootless Docker socket, ""
+	// when none was found.
+	RootlessSocket string
+	// PortStart is net.ipv4.ip_unprivileged_port_start; 0 means the
+	// kernel's default, 1024.
+	PortStart int
+}
+
+// DaemonFacts are what the rules need to know of the daemon.
+type DaemonFacts struct {
+	Rootless      bool
+	CgroupDriver  string
+	CgroupVersion string
+}
+
+// DaemonInformer is implemented by an ImageInspector that can also describe
+// its daemon.
+type DaemonInformer interface {
+	DaemonFacts(ctx context.Context) (DaemonFacts, error)
 }
 
 func (o *Options) strategy() Strategy {
@@ -170,8 +190,7 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	img := resolveImage(ctx, c, o, f)
 
 	// Container user.
-	args, _ := c.Strings("runArgs")
-	ra := mounts.ParseRunArgs(args)
+	_, _, ra := c.RunArgs()
 	jsonContainer, _ := c.String("containerUser")
 	jsonContainer = o.substitute(jsonContainer)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,10 +21,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in ../testdata
 
 // caseOptions is the optional <case>.opts.json next to a golden input.
 type caseOptions struct {
-	Strategy Strategy             `json:"strategy"`
-	Images   map[string]ImageInfo `json:"images"`
-	Env      map[string]string    `json:"env"`
-	Host     *fakeHost            `json:"host"`
+	Strategy       Strategy             `json:"strategy"`
+	RootlessSocket string               `json:"rootlessSocket"`
+	PortStart      int                  `json:"portStart"`
+	Daemon         *DaemonFacts         `json:"daemon"`
+	Images         map[string]ImageInfo `json:"images"`
+	Env            map[string]string    `json:"env"`
+	Host           *fakeHost            `json:"host"`
 }
 
 // fakeImages is an ImageInspector over a map; a nil map means no daemon.
@@ -35,13 +39,24 @@ func (f fakeImages) InspectImage(_ context.Context, ref string) (ImageInfo, erro
 	return info, nil
 }
 
+// fakeDaemon is fakeImages plus daemon facts.
+type fakeDaemon struct {
+	fakeImages
+	facts DaemonFacts
+}
+
+func (f fakeDaemon) DaemonFacts(context.Context) (DaemonFacts, error) { return f.facts, nil }
+
 // fakeHost is a Host from test data.
 type fakeHost struct {
-	UID     int64          `json:"uid"`
-	Name    string         `json:"name"`
-	UIDMap  string         `json:"uidMap"`
-	ACLs    map[string]ACL `json:"acls"`
-	NoDirs  bool           `json:"noDirs"`
+	UID    int64          `json:"uid"`
+	Name   string         `json:"name"`
+	UIDMap string         `json:"uidMap"`
+	ACLs   map[string]ACL `json:"acls"`
+	NoDirs bool           `json:"noDirs"`
+	// Owners maps paths relative to the case folder to their owner; -1 means
+	// missing. Unlisted paths are the user's.
+	Owners  map[string]int64 `json:"owners"`
 	baseDir string
 }
 
@@ -55,6 +70,16 @@ func (h *fakeHost) ACL(path string) (ACL, error) {
 	return h.ACLs[filepath.ToSlash(rel)], nil
 }
 func (h *fakeHost) IsDir(path string) bool { return !h.NoDirs }
+func (h *fakeHost) Owner(path string) (int64, error) {
+	rel, _ := filepath.Rel(h.baseDir, path)
+	if uid, ok := h.Owners[filepath.ToSlash(rel)]; ok {
+		if uid < 0 {
+			return 0, fs.ErrNotExist
+		}
+		return uid, nil
+	}
+	return h.UID, nil
+}
 
 func loadCase(t *testing.T, input string) *Options {
 	o := &Options{Fs: afero.NewOsFs()}
@@ -69,9 +94,12 @@ func loadCase(t *testing.T, input string) *Options {
 	if err := json.Unmarshal(data, &co); err != nil {
 		t.Fatalf("%s.opts.json: %v", input, err)
 	}
-	o.Strategy = co.Strategy
+	o.Strategy, o.RootlessSocket, o.PortStart = co.Strategy, co.RootlessSocket, co.PortStart
 	if co.Images != nil {
 		o.Images = fakeImages(co.Images)
+		if co.Daemon != nil {
+			o.Images = fakeDaemon{fakeImages(co.Images), *co.Daemon}
+		}
 	}
 	o.LookupEnv = func(k string) (string, bool) { v, ok := co.Env[k]; return v, ok }
 	if co.Host != nil {

@@ -48,4 +48,6 @@ type Host interface {
 	ACL(path string) (ACL, error)
 	// IsDir reports whether path is an existing directory.
 	IsDir(path string) bool
+	// Owner returns the UID that owns path (following links).
+	Owner(path string) (uid int64, err error)
 }

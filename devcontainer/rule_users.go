@@ -139,8 +139,7 @@ func checkContainerUser(p *Pass) {
 	c, f := p.Config, p.Facts
 	m, inJSON := c.Top("containerUser")
 	raw, _ := c.String("containerUser")
-	args, vals := c.Strings("runArgs")
-	ra := mounts.ParseRunArgs(args)
+	args, vals, ra := c.RunArgs()
 
 	if p.Strategy == StrategyEnv {
 		for _, u := range ra.Users {

@@ -29,12 +29,14 @@ var settingKinds = map[string]string{
 	"appPort":             `0"[`,
 	"privileged":          `tf`,
 	"features":            `{`,
+	"securityOpt":         `[`,
 }
 
 // elementKinds lists array settings whose elements have a fixed kind.
 var elementKinds = map[string]string{
-	"runArgs": `"`,
-	"mounts":  `"{`,
+	"runArgs":     `"`,
+	"mounts":      `"{`,
+	"securityOpt": `"`,
 }
 
 func (c *Config) checkTypes() error {

@@ -3,6 +3,7 @@ package mounts
 import (
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 )
@@ -92,6 +93,15 @@ var dockerRunShort = map[byte]string{
 	'u': "user", 'v': "volume", 'w': "workdir",
 }
 
+// noop is a flag value that keeps nothing: ParseAll reports every flag
+// with its value, so the FlagSet holds no state worth keeping and can be
+// reused.
+type noop string
+
+func (n noop) String() string   { return "" }
+func (n noop) Set(string) error { return nil }
+func (n noop) Type() string     { return string(n) }
+
 // newRunFlagSet is a pflag FlagSet with docker run's flags, so runArgs are
 // read the way docker reads them. Unknown flags are let through.
 func newRunFlagSet() *pflag.FlagSet {
@@ -104,13 +114,17 @@ func newRunFlagSet() *pflag.FlagSet {
 	}
 	for name, kind := range dockerRunFlags {
 		if kind == boolean {
-			fs.BoolP(name, short[name], false, "")
+			fs.VarPF(noop("bool"), name, short[name], "").NoOptDefVal = "true"
 		} else {
-			fs.StringArrayP(name, short[name], nil, "")
+			fs.VarP(noop("string"), name, short[name], "")
 		}
 	}
 	return fs
 }
+
+// flagSets reuses FlagSets: building docker run's flag set costs more than
+// parsing a config.
+var flagSets = sync.Pool{New: func() any { return newRunFlagSet() }}
 
 // ParseRunArgs reads runArgs with docker run's flag set, in every spelling:
 // "-u x", "-ux", "-u=x", "--user x", "--user=x", combined booleans ("-it"),
@@ -119,7 +133,8 @@ func newRunFlagSet() *pflag.FlagSet {
 // args so a caller can rewrite exactly its elements.
 func ParseRunArgs(args []string) RunArgs {
 	var r RunArgs
-	fs := newRunFlagSet()
+	fs := flagSets.Get().(*pflag.FlagSet)
+	defer flagSets.Put(fs)
 	cursor := 0
 	_ = fs.ParseAll(args, func(f *pflag.Flag, value string) error {
 		ref, next, ok := locate(args, cursor, f, value)

@@ -114,6 +114,23 @@ func (d Discovery) Endpoints() ([]Endpoint, error) {
 	return out, nil
 }
 
+// RootlessSocket returns the first existing rootless socket among
+// $XDG_RUNTIME_DIR/docker.sock, /run/user/<uid>/docker.sock and
+// ~/.docker/run/docker.sock; "" when there is none.
+func (d Discovery) RootlessSocket() string {
+	var cands []string
+	if x := d.env("XDG_RUNTIME_DIR"); x != "" {
+		cands = append(cands, filepath.Join(x, "docker.sock"))
+	}
+	cands = append(cands, fmt.Sprintf("/run/user/%d/docker.sock", d.UID), filepath.Join(d.home(), ".docker", "run", "docker.sock"))
+	for _, c := range cands {
+		if d.isSocket(c) {
+			return c
+		}
+	}
+	return ""
+}
+
 // ContextMetaDir is where the docker CLI keeps a context's meta.json.
 func ContextMetaDir(configDir, name string) string {
 	sum := sha256.Sum256([]byte(name))

@@ -1,0 +1,118 @@
+package devcontainer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/devfix/devfix/mounts"
+	"github.com/tailscale/hujson"
+)
+
+var ruleBindSource = &Rule{
+	ID:       "bind-source",
+	Title:    "a bind source is missing, owned by one of your subordinate UIDs, or in another user's home",
+	Severity: SeverityWarning,
+	Reads:    []string{"/mounts", "/workspaceMount"},
+	Doc: `Bind sources are checked on the host, as the rootless daemon will see them:
+- a missing source makes the container fail to start;
+- a source owned by one of your subordinate UIDs is the lock-out symptom: a
+  non-root container user wrote it, and now you cannot edit it on the host.
+  ` + "`devfix reclaim PATH`" + ` gives such files back to you;
+- a source inside another user's home: your rootless daemon runs as you and
+  can only mount what you can read, and a shared config should not point there.`,
+	Bad:   `{ "mounts": ["source=/home/alice/.ssh,target=/root/.ssh,type=bind"] }   // run by bob`,
+	Good:  `{ "mounts": ["source=${localEnv:HOME}/.ssh,target=/root/.ssh,type=bind,readonly"] }`,
+	Check: checkBindSources,
+}
+
+func checkBindSources(p *Pass) {
+	h := p.Options.Host
+	if h == nil {
+		return
+	}
+	uid, name := h.User()
+	idmap, _, mapErr := h.IDMap()
+	for _, b := range p.Config.BindSources(p.Options.Fs, p.Options.LookupEnv) {
+		owner, err := h.Owner(b.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			p.Reportf(b.Start, b.End, b.Pointer, "bind source %q does not exist: the container will not start", b.Path)
+			continue
+		}
+		if err == nil && owner != uid && mapErr == nil {
+			if c, ok := idmap.ToContainer(owner); ok && c >= 1 {
+				p.Reportf(b.Start, b.End, b.Pointer, "bind source %q is owned by host UID %d, container UID %d of your rootless daemon, not by you: a non-root container user wrote it; run `devfix reclaim %s` to get it back", b.Path, owner, c, b.Path)
+				continue
+			}
+		}
+		if other := homeOwner(b.Path); other != "" && other != name {
+			p.Reportf(b.Start, b.End, b.Pointer, "bind source %q is in %s's home: your rootless daemon runs as you (%s); bind a path of your own, such as ${localEnv:HOME}/…", b.Path, other, name)
+		}
+	}
+}
+
+// homeOwner returns <user> for a path under /home/<user>/.
+func homeOwner(p string) string {
+	rest, ok := strings.CutPrefix(filepath.Clean(p), "/home/")
+	if !ok {
+		return ""
+	}
+	user, _, _ := strings.Cut(rest, "/")
+	return user
+}
+
+var ruleNetworkShare = &Rule{
+	ID:       "network-share-volume",
+	Title:    "a CIFS or NFS volume needs host root, which a rootless daemon does not have",
+	Severity: SeverityWarning,
+	Reads:    []string{"/mounts", "/runArgs"},
+	Doc: `A volume with driver options type=cifs or type=nfs is mounted by the daemon
+on the host, which needs root: under rootless Docker it fails. Ask the admin to
+provision the share per user (autofs under /mnt/<user>/<share>, mode 700) and
+bind that folder instead:
+{"source": "/mnt/${localEnv:USER}/<share>", "target": "/<share>", "type": "bind"}.`,
+	Bad:   `{ "mounts": ["type=volume,source=data,target=/data,volume-driver=local,volume-opt=type=cifs,volume-opt=device=//srv/data"] }`,
+	Good:  `{ "mounts": [{ "source": "/mnt/${localEnv:USER}/data", "target": "/data", "type": "bind" }] }`,
+	Check: checkNetworkShares,
+}
+
+func networkShareType(m mounts.Mount) string {
+	for _, o := range m.Options {
+		if o.Key == "volume-opt" {
+			if t, ok := strings.CutPrefix(o.Value, "type="); ok && (t == "cifs" || t == "nfs" || t == "nfs4" || t == "smb3") {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+func checkNetworkShares(p *Pass) {
+	c := p.Config
+	msg := "this %s volume is mounted by the daemon with host root, which a rootless daemon does not have: have the admin provision the share under /mnt/<user>/ and bind that folder"
+	if m, ok := c.Top("mounts"); ok {
+		arr := m.Value().Value.(*hujson.Array)
+		for i := range arr.Elements {
+			el := &arr.Elements[i]
+			lit, ok := el.Value.(hujson.Literal)
+			if !ok {
+				continue
+			}
+			if mt, err := mounts.ParseMountString(lit.String()); err == nil {
+				if t := networkShareType(mt); t != "" {
+					p.Reportf(el.StartOffset, el.EndOffset, fmt.Sprintf("/mounts/%d", i), msg, t)
+				}
+			}
+		}
+	}
+	_, vals, ra := c.RunArgs()
+	for _, am := range ra.Mounts {
+		if am.Err == nil {
+			if t := networkShareType(am.Mount); t != "" {
+				p.Reportf(vals[am.Index].StartOffset, vals[am.Index+am.Count-1].EndOffset, "/runArgs", msg, t)
+			}
+		}
+	}
+}
