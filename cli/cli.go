@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -33,6 +34,13 @@ type Env struct {
 	Images devcontainer.ImageInspector
 	// Host answers host questions for the acl strategy; nil disables it.
 	Host devcontainer.Host
+	// UID, GID and UserName are the host user running devfix.
+	UID, GID int64
+	UserName string
+	// ProcRoot is /proc ("" means /proc).
+	ProcRoot string
+	// Owner reads file owners (nil: from the OS's stat).
+	Owner mounts.Owner
 	// RootlessSocket is the user's rootless Docker socket ("" if none).
 	RootlessSocket string
 	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
@@ -52,6 +60,8 @@ func commands() []command {
 		{"lint", "report what stops the configs working under rootless Docker", runLint},
 		{"apply", "fix the configs (atomic writes; --diff and --check write nothing)", runApply},
 		{"rules", "list every rule: ID, severity, title", runRules},
+		{"map", "translate container and host UIDs/GIDs of your rootless daemon", runMap},
+		{"reclaim", "give files your container users left behind back to you", runReclaim},
 	}
 }
 
@@ -85,7 +95,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Examples:")

@@ -346,3 +346,37 @@ func TestUnreadableFile(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestMap(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/subuid": "dev:100000:65536\n", "/etc/subgid": "dev:100000:65536\n",
+		"/proc/1/status": "Name:\tinit\nPPid:\t0\nUid:\t0\n",
+	})
+	env.UID, env.GID, env.UserName = 1000, 1000, "dev"
+	r := run(t, env, "map", "1000", "0")
+	want := "container uid 1000 → host uid 100999\ncontainer uid 0 → host uid 1000\nsource: /etc/subuid and /etc/subgid (no rootless daemon is running)\n"
+	if r.code != ExitOK || r.stdout != want {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, env, "map", "--host", "100999", "5")
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "host uid 100999 → container uid 1000\n") || !strings.Contains(r.stdout, "host uid 5 → not mapped") {
+		t.Errorf("--host: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, env, "map", "x"); r.code != ExitBadInput {
+		t.Errorf("bad ID: exit %d", r.code)
+	}
+}
+
+func TestReclaimRefusesRootAndNoDaemon(t *testing.T) {
+	env := memEnv(t, map[string]string{"/etc/subuid": "dev:100000:65536\n", "/etc/subgid": "dev:100000:65536\n", "/ws/f": "x"})
+	env.GID, env.UserName = 0, "root"
+	if r := run(t, env, "reclaim", "/ws"); r.code != ExitBadInput || !strings.Contains(r.stderr, "not as root") {
+		t.Errorf("as root: %d %q", r.code, r.stderr)
+	}
+	env.UID, env.GID, env.UserName = 1000, 1000, "dev"
+	env.ProcRoot = "/proc"
+	afero.WriteFile(env.Fs, "/proc/1/status", []byte("Name:\tinit\n"), 0o644)
+	if r := run(t, env, "reclaim", "/ws"); r.code != ExitBadInput || !strings.Contains(r.stderr, "no rootless Docker daemon of yours is running") {
+		t.Errorf("no daemon: %d %q", r.code, r.stderr)
+	}
+}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -32,7 +31,13 @@ func OSEnv() *Env {
 	home, _ := os.UserHomeDir()
 	disc := shellenv.Discovery{Fs: fsys, LookupEnv: os.LookupEnv, UID: os.Getuid(), Home: home}
 	env.Images = &lazyDaemon{discovery: disc}
-	env.Host = &osHost{fs: fsys, lookupEnv: os.LookupEnv, run: runArgv}
+	env.UID, env.GID = int64(os.Getuid()), int64(os.Getgid())
+	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+		env.UserName = u.Username
+	} else {
+		env.UserName = os.Getenv("USER")
+	}
+	env.Host = &osHost{env: env}
 	env.RootlessSocket = disc.RootlessSocket()
 	if b, err := afero.ReadFile(fsys, "/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
 		env.PortStart, _ = strconv.Atoi(strings.TrimSpace(string(b)))
@@ -105,47 +110,17 @@ func (l *lazyDaemon) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts,
 }
 
 // osHost answers host questions from /proc, /etc/subuid and getfacl.
-type osHost struct {
-	fs        afero.Fs
-	lookupEnv func(string) (string, bool)
-	run       func(ctx context.Context, argv []string) ([]byte, error)
-}
+type osHost struct{ env *Env }
 
-func (h *osHost) User() (int64, string) {
-	uid := int64(os.Getuid())
-	if u, err := user.LookupId(strconv.FormatInt(uid, 10)); err == nil {
-		return uid, u.Username
-	}
-	name, _ := h.lookupEnv("USER")
-	return uid, name
-}
+func (h *osHost) User() (int64, string) { return h.env.UID, h.env.UserName }
 
 func (h *osHost) IDMap() (mounts.IDMap, string, error) {
-	uid, name := h.User()
-	xdg, _ := h.lookupEnv("XDG_RUNTIME_DIR")
-	if pid, err := mounts.FindRootlessChildPID(h.fs, "/proc", xdg, uid); err == nil {
-		if m, err := mounts.ReadIDMap(h.fs, "/proc", pid, "uid_map"); err == nil {
-			return m, fmt.Sprintf("the live uid_map of your rootless daemon (pid %d)", pid), nil
-		}
-	}
-	f, err := h.fs.Open("/etc/subuid")
-	if err != nil {
-		return nil, "", fmt.Errorf("no rootless daemon is running and /etc/subuid cannot be read: %w", err)
-	}
-	defer f.Close()
-	entries, err := mounts.ParseSubIDFile(bufio.NewReader(f))
-	if err != nil {
-		return nil, "", fmt.Errorf("/etc/subuid: %w", err)
-	}
-	ranges := mounts.RangesFor(entries, name, uid)
-	if len(ranges) == 0 {
-		return nil, "", fmt.Errorf("/etc/subuid has no range for %s (uid %d): run devfix doctor", name, uid)
-	}
-	return mounts.RootlessMap(uid, ranges), "/etc/subuid", nil
+	m, err := mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), mounts.Runner(h.env.Run))
+	return m.UID, m.Source, err
 }
 
 func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
-	out, err := h.run(context.Background(), []string{"getfacl", "--absolute-names", "--omit-header", "--numeric", "--", path})
+	out, err := h.env.Run(context.Background(), []string{"getfacl", "--absolute-names", "--omit-header", "--numeric", "--", path})
 	if err != nil {
 		return nil, fmt.Errorf("getfacl: %v: %s", err, strings.TrimSpace(string(out)))
 	}
@@ -159,7 +134,7 @@ func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
 }
 
 func (h *osHost) Owner(path string) (int64, error) {
-	fi, err := h.fs.Stat(path)
+	fi, err := h.env.Fs.Stat(path)
 	if err != nil {
 		return 0, err
 	}
@@ -171,6 +146,6 @@ func (h *osHost) Owner(path string) (int64, error) {
 }
 
 func (h *osHost) IsDir(path string) bool {
-	fi, err := h.fs.Stat(path)
+	fi, err := h.env.Fs.Stat(path)
 	return err == nil && fi.IsDir()
 }

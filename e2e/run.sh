@@ -198,7 +198,7 @@ down() {
 devfix() { rootless -- "$DEVFIX" "$@"; }
 
 # has_feature DESC CMD...: whether devfix has a feature (asked of the binary).
-has_feature() { "$@" >/dev/null 2>&1; }
+has_feature() { shift; "$@" >/dev/null 2>&1; }
 
 FAIL_REASON=
 fail() { FAIL_REASON=$*; return 1; }
@@ -361,6 +361,10 @@ s5_socket() {
 	check "devfix apply failed" devfix apply "$ws"
 	check "up failed after the fix" up "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK"
 	check "the mount target is not a socket" run_in "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK" -- test -S /var/run/docker.sock
+	local id sources
+	id=$(rootless -- docker ps -q --filter "label=devcontainer.local_folder=$ws")
+	sources=$(rootless -- docker inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "$id")
+	check "the socket mounted is not the rootless daemon's ($sources)" grep -q "$ROOTLESS_SOCK" <<<"$sources"
 	down "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK"
 }
 
