@@ -62,6 +62,7 @@ func commands() []command {
 		{"rules", "list every rule: ID, severity, title", runRules},
 		{"map", "translate container and host UIDs/GIDs of your rootless daemon", runMap},
 		{"reclaim", "give files your container users left behind back to you", runReclaim},
+		{"shellenv", "print (or --install) DOCKER_HOST for your rootless daemon", runShellenv},
 	}
 }
 

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devfix/devfix/shellenv/enginetest"
+	"github.com/spf13/afero"
+)
+
+func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
+	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless})
+	home := t.TempDir()
+	fs := afero.NewOsFs()
+	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev",
+		RootlessSocket: strings.TrimPrefix(eng.Host, "unix://"),
+		LookupEnv: func(k string) (string, bool) {
+			switch k {
+			case "HOME":
+				return home, true
+			case "SHELL":
+				return "/bin/bash", true
+			}
+			return "", false
+		}}
+	return env, home
+}
+
+func TestShellenvPrints(t *testing.T) {
+	env, _ := shellenvEnv(t, true)
+	r := run(t, env, "shellenv", "--shell", "sh")
+	want := "export DOCKER_HOST='unix://" + env.RootlessSocket + "';\nexport DEVFIX_REMOTE_USER='root';\nexport DEVFIX_CONTAINER_USER='root';\n"
+	if r.code != ExitOK || r.stdout != want {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, env, "shellenv", "--shell", "fish")
+	if !strings.Contains(r.stdout, "set -gx DOCKER_HOST 'unix://"+env.RootlessSocket+"';") {
+		t.Errorf("fish:\n%s", r.stdout)
+	}
+	rootful, _ := shellenvEnv(t, false)
+	if r := run(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "is not rootless") {
+		t.Errorf("rootful: exit %d %q", r.code, r.stderr)
+	}
+	rootful.RootlessSocket = ""
+	if r := run(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "no rootless Docker socket found") {
+		t.Errorf("no socket: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// --install writes the block where bash -i -l really looks, verifies it
+// with a real bash, is idempotent, and --uninstall takes it out again.
+func TestShellenvInstall(t *testing.T) {
+	env, home := shellenvEnv(t, true)
+	profile := filepath.Join(home, ".bash_profile")
+	orig := "# mine\nexport EDITOR=vi\n"
+	os.WriteFile(profile, []byte(orig), 0o600)
+	r := run(t, env, "shellenv", "--install")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, profile+": wrote the devfix block") || !strings.Contains(r.stdout, "-i -l -c sees DOCKER_HOST=unix://"+env.RootlessSocket) {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	// A user with no /etc/passwd line may get sh from VS Code: ~/.profile too.
+	if _, err := os.Stat(filepath.Join(home, ".profile")); err != nil {
+		t.Errorf("~/.profile not written for the sh fallback: %v", err)
+	}
+	got, _ := os.ReadFile(profile)
+	if !strings.HasPrefix(string(got), orig) {
+		t.Errorf("existing content changed:\n%s", got)
+	}
+	if fi, _ := os.Stat(profile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	r = run(t, env, "shellenv", "--install")
+	if r.code != ExitOK || !strings.Contains(r.stdout, profile+": up to date") {
+		t.Errorf("second install: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, env, "shellenv", "--uninstall")
+	if got, _ := os.ReadFile(profile); r.code != ExitOK || string(got) != orig {
+		t.Errorf("uninstall: exit %d, file %q", r.code, got)
+	}
+}

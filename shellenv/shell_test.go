@@ -1,0 +1,124 @@
+package shellenv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/afero"
+)
+
+func TestDetectLoginShell(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	afero.WriteFile(fs, "/etc/passwd", []byte("root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1000::/home/dev:/bin/zsh\n"), 0o644)
+	getent := func(_ context.Context, argv []string) ([]byte, error) {
+		switch argv[2] {
+		case "dev":
+			return []byte("dev:x:1000:1000::/home/dev:/bin/zsh\n"), nil
+		case "jdoe":
+			return []byte("jdoe:*:1551001108:1551000513:John Doe:/home/jdoe:/bin/bash\n"), nil
+		}
+		return nil, errors.New("exit status 2")
+	}
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	dev := DetectLoginShell(context.Background(), fs, getent, env(nil), "dev")
+	if dev.Effective != "/bin/zsh" || !dev.PasswdFound || dev.FallsBackToSh() || len(dev.Disagreements()) != 0 {
+		t.Errorf("dev: %+v", dev)
+	}
+	jdoe := DetectLoginShell(context.Background(), fs, getent, env(map[string]string{"SHELL": "/bin/sh"}), "jdoe")
+	if jdoe.PasswdFound || !jdoe.FallsBackToSh() || jdoe.Getent != "/bin/bash" || jdoe.Effective != "/bin/sh" {
+		t.Errorf("jdoe: %+v", jdoe)
+	}
+	if d := jdoe.Disagreements(); len(d) != 1 || !strings.Contains(d[0], "$SHELL is /bin/sh") {
+		t.Errorf("disagreements: %q", d)
+	}
+	nobody := DetectLoginShell(context.Background(), fs, getent, env(nil), "ghost")
+	if nobody.Effective != "/bin/sh" {
+		t.Errorf("ghost: %+v", nobody)
+	}
+}
+
+func TestBlock(t *testing.T) {
+	vars := []Var{{Name: "DOCKER_HOST", Value: `"unix:///run/user/$(id -u)/docker.sock"`, FishValue: `"unix:///run/user/"(id -u)"/docker.sock"`}}
+	b := Block("bash", vars)
+	orig := "# my profile\nexport EDITOR=vim\n"
+	once := SetBlock(orig, b)
+	if !strings.HasPrefix(once, orig+"\n"+BlockBegin) || !strings.Contains(once, "export DOCKER_HOST=\"unix:///run/user/$(id -u)/docker.sock\"\n") {
+		t.Errorf("install:\n%s", once)
+	}
+	if twice := SetBlock(once, b); twice != once {
+		t.Errorf("second install changed the file:\n%s", twice)
+	}
+	changed := SetBlock(once+"alias ll='ls -l'\n", Block("bash", []Var{{Name: "DOCKER_HOST", Value: "'unix:///x'"}}))
+	if strings.Count(changed, BlockBegin) != 1 || !strings.Contains(changed, "unix:///x") || !strings.HasSuffix(changed, "alias ll='ls -l'\n") {
+		t.Errorf("update in place:\n%s", changed)
+	}
+	if got := RemoveBlock(once); got != orig {
+		t.Errorf("uninstall: %q, want %q", got, orig)
+	}
+	if !strings.Contains(Block("fish", vars), `set -gx DOCKER_HOST "unix:///run/user/"(id -u)"/docker.sock"`) {
+		t.Errorf("fish block:\n%s", Block("fish", vars))
+	}
+}
+
+func TestStartupFiles(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	if got := StartupFiles(fs, "/h", "bash"); got[0] != "/h/.profile" {
+		t.Errorf("bash with no files: %v", got)
+	}
+	afero.WriteFile(fs, "/h/.profile", nil, 0o644)
+	afero.WriteFile(fs, "/h/.bash_login", nil, 0o644)
+	if got := StartupFiles(fs, "/h", "bash"); got[0] != "/h/.bash_login" {
+		t.Errorf("bash reads the first of .bash_profile, .bash_login, .profile: %v", got)
+	}
+	want := map[string]string{"zsh": "/h/.zshenv", "sh": "/h/.profile", "fish": "/h/.config/fish/conf.d/devfix.fish"}
+	for kind, w := range want {
+		if got := StartupFiles(fs, "/h", kind); !cmp.Equal(got, []string{w}) {
+			t.Errorf("%s: %v", kind, got)
+		}
+	}
+}
+
+// The real shells, started as VS Code starts them, with a temporary HOME.
+func TestProbeRealShells(t *testing.T) {
+	home := t.TempDir()
+	fs := afero.NewOsFs()
+	vars := []Var{{Name: "DOCKER_HOST", Value: "'unix:///tmp/x y/docker.sock'"}}
+	for _, f := range []string{".bash_profile", ".profile"} {
+		if err := WriteFileAtomic(fs, filepath.Join(home, f), []byte(SetBlock("echo noise from "+f+"\n", Block("sh", vars)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=dumb"}
+	shells := []string{"/bin/sh"}
+	if p, err := exec.LookPath("bash"); err == nil {
+		shells = append(shells, p)
+	}
+	for _, sh := range shells {
+		res := Probe(context.Background(), sh, env, "DOCKER_HOST", 10*time.Second)
+		if res.Value != "unix:///tmp/x y/docker.sock" {
+			t.Errorf("%s: got %q (%v)", sh, res.Value, res.Err)
+		}
+	}
+	os.Remove(filepath.Join(home, ".profile"))
+	if res := Probe(context.Background(), "/bin/sh", env, "DOCKER_HOST", 10*time.Second); res.Value != "" {
+		t.Errorf("sh without ~/.profile still sees %q", res.Value)
+	}
+}
+
+func TestQuote(t *testing.T) {
+	if got := Quote("sh", "it's"); got != `'it'\''s'` {
+		t.Errorf("sh: %s", got)
+	}
+	if got := Quote("fish", `a'b\c`); got != `'a\'b\\c'` {
+		t.Errorf("fish: %s", got)
+	}
+}
