@@ -41,6 +41,8 @@ type Env struct {
 	ProcRoot string
 	// Owner reads file owners (nil: from the OS's stat).
 	Owner mounts.Owner
+	// Access checks write access to path as the user (nil: access(2)).
+	Access func(path string) error
 	// RootlessSocket is the user's rootless Docker socket ("" if none).
 	RootlessSocket string
 	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
@@ -63,6 +65,7 @@ func commands() []command {
 		{"map", "translate container and host UIDs/GIDs of your rootless daemon", runMap},
 		{"reclaim", "give files your container users left behind back to you", runReclaim},
 		{"shellenv", "print (or --install) DOCKER_HOST for your rootless daemon", runShellenv},
+		{"doctor", "check the host for rootless Dev Containers; print the fixes", runDoctor},
 	}
 }
 

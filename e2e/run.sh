@@ -78,6 +78,7 @@ cleanup() {
 		sleep 1
 	fi
 	remove_user "$E2E_USER"
+	remove_domain_user
 	[ -n "$TUN_MODE" ] && chmod "$TUN_MODE" /dev/net/tun
 	umount -R "$WORK/rootful/exec" 2>/dev/null
 	rm -rf "$WORK" 2>/dev/null
@@ -385,9 +386,81 @@ s6_reclaim() {
 	check "reclaim did not give the files back" [ "$(owner_of "$ws/left/file")" = "$E2E_UID" ]
 }
 
+DOM_USER=devfixdom
+DOM_UID=1551001108   # a typical SSSD id-mapped UID
+NSSWITCH_BACKUP=
+
+# A user that exists for NSS only (libnss-extrausers), like an SSSD/LDAP
+# user: no /etc/passwd line, no /etc/subuid range.
+make_domain_user() {
+	remove_domain_user
+	install -d -m 755 /var/lib/extrausers
+	echo "$DOM_USER:x:$DOM_UID:$DOM_UID:Domain User:/home/$DOM_USER:/bin/bash" >>/var/lib/extrausers/passwd
+	echo "$DOM_USER:x:$DOM_UID:" >>/var/lib/extrausers/group
+	echo "$DOM_USER:*:19000:0:99999:7:::" >>/var/lib/extrausers/shadow
+	NSSWITCH_BACKUP=$WORK/nsswitch.conf
+	cp /etc/nsswitch.conf "$NSSWITCH_BACKUP"
+	sed -i -E '/^(passwd|group|shadow):/ { /extrausers/! s/$/ extrausers/ }' /etc/nsswitch.conf
+	install -d -m 700 -o "$DOM_UID" -g "$DOM_UID" "/home/$DOM_USER"
+	# A bash user with a ~/.bash_profile: bash -l reads it and not ~/.profile.
+	echo '# my profile' | install -m 644 -o "$DOM_UID" -g "$DOM_UID" /dev/stdin "/home/$DOM_USER/.bash_profile"
+	DOM_XDG=$WORK/xdg-$DOM_USER
+	install -d -m 700 -o "$DOM_UID" "$DOM_XDG"
+}
+
+remove_domain_user() {
+	pkill -KILL -u "$DOM_UID" 2>/dev/null || true
+	for f in passwd group shadow; do
+		[ -f /var/lib/extrausers/$f ] && sed -i "/^$DOM_USER:/d" /var/lib/extrausers/$f
+	done
+	sed -i "/^$DOM_USER:/d" /etc/subuid /etc/subgid
+	rm -rf "/home/$DOM_USER"
+	if [ -n "$NSSWITCH_BACKUP" ] && [ -f "$NSSWITCH_BACKUP" ]; then cp "$NSSWITCH_BACKUP" /etc/nsswitch.conf; fi
+}
+
+as_dom() {
+	local envs=()
+	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	runuser -u "$DOM_USER" -- env -i HOME="/home/$DOM_USER" USER="$DOM_USER" LOGNAME="$DOM_USER" \
+		PATH="/usr/share/docker.io/contrib:/usr/sbin:/usr/bin:/sbin:/bin" XDG_RUNTIME_DIR="$DOM_XDG" "${envs[@]}" "$@"
+}
+
 s7_domain() {
-	has_feature doctor "$DEVFIX" doctor --help || not_yet "devfix doctor and shellenv --install (shellenv issue)"
-	not_yet "the domain-user scenario (shellenv issue)"
+	has_feature doctor "$DEVFIX" doctor --help || not_yet "devfix doctor (shellenv issue)"
+	make_domain_user
+	check "getent does not know the domain user" getent passwd "$DOM_USER"
+	if grep -q "^$DOM_USER:" /etc/passwd; then check "the domain user has an /etc/passwd line" false; fi
+	local report
+	if report=$(as_dom -- "$DEVFIX" doctor 2>&1); then
+		echo "$report"; check "devfix doctor exited 0 for a user without /etc/passwd and /etc/subuid lines" false
+	fi
+	check "doctor does not name the missing /etc/passwd line" grep -q "FAIL /etc/passwd: no line for $DOM_USER" <<<"$report"
+	check "doctor does not name the missing /etc/subuid range" grep -q "FAIL /etc/subuid: no range for $DOM_USER" <<<"$report"
+	# The admin adds the ranges doctor computed (free in both files).
+	local line
+	line=$(sed -n "s/.*fix: echo '\($DOM_USER:[0-9]*:65536\)' | sudo tee -a \/etc\/subuid.*/\1/p" <<<"$report" | head -1)
+	check "doctor printed no subuid line to add" [ -n "$line" ]
+	echo "admin adds: $line"
+	echo "$line" >>/etc/subuid
+	echo "$line" >>/etc/subgid
+	as_dom -- setsid dockerd-rootless.sh >"$WORK/rootless-dom.log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 1 60); do
+		as_dom DOCKER_HOST="unix://$DOM_XDG/docker.sock" -- docker info >/dev/null 2>&1 && break
+		[ "$i" = 60 ] && { tail -5 "$WORK/rootless-dom.log" >"$WORK/exec.err"; check "the domain user's rootless daemon did not start" false; }
+		sleep 1
+	done
+	check "devfix shellenv --install failed" as_dom -- "$DEVFIX" shellenv --install
+	local want="unix://$DOM_XDG/docker.sock" got
+	for sh in bash sh; do
+		got=$(runuser -u "$DOM_USER" -- env -i HOME="/home/$DOM_USER" USER="$DOM_USER" PATH=/usr/bin:/bin TERM=dumb \
+			"$sh" -ilc 'printf %s "$DOCKER_HOST"' 2>/dev/null | tail -c 300) || true
+		check "$sh -ilc sees DOCKER_HOST='$got', want $want" [ "$got" = "$want" ]
+	done
+	check "the bash startup file is not ~/.bash_profile" grep -q "devfix shellenv" "/home/$DOM_USER/.bash_profile"
+	check "a docker client with that DOCKER_HOST does not reach the rootless daemon" \
+		bash -c "runuser -u $DOM_USER -- env -i HOME=/home/$DOM_USER DOCKER_HOST='$got' PATH=/usr/bin:/bin docker info --format '{{json .SecurityOptions}}' | grep -q name=rootless"
 }
 
 # ---------------------------------------------------------------- main
@@ -405,7 +478,7 @@ scenario 3 "--strategy env: root on rootless with the variables, vscode on rootf
 scenario 4 "--strategy acl: vscode stays and can write; the host user can edit and delete" s4_acl
 scenario 5 "a /var/run/docker.sock bind mount" s5_socket
 scenario 6 "devfix reclaim gives subuid-owned files back" s6_reclaim
-scenario 7 "a domain user (NSS only): doctor, then shellenv --install" s7_domain
+scenario 7 "a domain user (NSS only): doctor names what is missing; then shellenv --install reaches bash -ilc and sh -ilc" s7_domain
 
 echo
 log "e2e finished"

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A domain user: known to NSS (getent) but not to /etc/passwd, no
+// subordinate ranges, on a host with a rootful socket it can write.
+func TestDoctorDomainUser(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/passwd":                        "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+		"/etc/subuid":                        "alice:100000:65536\nbob:165536:65536\n",
+		"/etc/subgid":                        "alice:100000:65536\ncarol:231072:65536\n",
+		"/proc/sys/user/max_user_namespaces": "0\n",
+		"/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1\n",
+		"/var/run/docker.sock":     "",
+		"/home/jdoe/.bash_profile": "",
+	})
+	env.UID, env.GID, env.UserName = 1551001108, 1551000513, "jdoe"
+	env.Access = func(string) error { return nil }
+	env.Run = func(context.Context, []string) ([]byte, error) { return nil, errors.New("not found") }
+	env.LookupEnv = func(k string) (string, bool) {
+		if k == "HOME" {
+			return "/home/jdoe", true
+		}
+		return "", false
+	}
+	r := run(t, env, "doctor")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	for _, want := range []string{
+		"FAIL /etc/subuid: no range for jdoe (uid 1551001108)",
+		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subuid",
+		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subgid",
+		"FAIL user.max_user_namespaces: 0",
+		"FAIL kernel.apparmor_restrict_unprivileged_userns: 1",
+		"FAIL rootful socket: /var/run/docker.sock (the rootful daemon) is writable by you",
+		"FAIL /etc/passwd: no line for jdoe",
+		"fix: getent passwd jdoe | sudo tee -a /etc/passwd",
+		"FAIL daemon: no Docker daemon answers",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, env, "doctor", "--format", "json")
+	if !strings.Contains(r.stdout, `"name": "/etc/subuid"`) || !strings.Contains(r.stdout, `"status": "fail"`) {
+		t.Errorf("json:\n%s", r.stdout)
+	}
+}
