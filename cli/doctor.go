@@ -119,21 +119,30 @@ func (d doctor) readInt(path string) (int, bool) {
 
 func (d doctor) daemon() check {
 	c := check{Name: "daemon"}
-	disc := shellenv.Discovery{Fs: d.env.Fs, LookupEnv: d.env.LookupEnv, UID: int(d.env.UID), Home: d.env.home()}
-	eps, err := disc.Endpoints()
-	if err == nil && len(eps) == 0 {
-		err = errors.New("no daemon socket found")
-	}
 	var dm *shellenv.Daemon
-	if err == nil {
-		dm, err = shellenv.Connect(d.ctx, eps, time.Second)
+	var err error
+	if ld, ok := d.env.Images.(*lazyDaemon); ok {
+		// The connection the config checks use too: one ping in all.
+		dm, err = ld.Daemon(d.ctx)
+	} else {
+		disc := shellenv.Discovery{Fs: d.env.Fs, LookupEnv: d.env.LookupEnv, UID: int(d.env.UID), Home: d.env.home()}
+		var eps []shellenv.Endpoint
+		eps, err = disc.Endpoints()
+		if err == nil && len(eps) == 0 {
+			err = errors.New("no daemon socket found")
+		}
+		if err == nil {
+			dm, err = shellenv.Connect(d.ctx, eps, time.Second)
+			if err == nil {
+				defer dm.Close()
+			}
+		}
 	}
 	if err != nil {
 		c.Status, c.Detail = statusFail, fmt.Sprintf("no Docker daemon answers: %v", err)
 		c.Fix = "start your rootless daemon: dockerd-rootless-setuptool.sh install (with systemd), or PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless.sh &"
 		return c
 	}
-	defer dm.Close()
 	if !dm.Rootless {
 		c.Status = statusWarn
 		c.Detail = fmt.Sprintf("%s (%s) is a rootful daemon: containers' root is root on the host", dm.Host, dm.Source)

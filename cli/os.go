@@ -101,6 +101,14 @@ func (l *lazyDaemon) InspectImage(ctx context.Context, ref string) (devcontainer
 	return info, nil
 }
 
+// Daemon returns the connected daemon (connecting on first use).
+func (l *lazyDaemon) Daemon(ctx context.Context) (*shellenv.Daemon, error) {
+	if err := l.connect(ctx); err != nil {
+		return nil, err
+	}
+	return l.daemon, nil
+}
+
 // DaemonFacts describes the daemon (connecting on first use).
 func (l *lazyDaemon) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts, error) {
 	if err := l.connect(ctx); err != nil {

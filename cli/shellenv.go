@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
@@ -64,7 +65,6 @@ func runShellenv(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "devfix shellenv: --shell: unknown shell %q (want sh, bash, zsh or fish)\n", f.shell)
 		return ExitBadInput
 	}
-	login := shellenv.DetectLoginShell(ctx, env.Fs, shellenv.Runner(env.Run), env.LookupEnv, env.UserName)
 	if f.uninstall {
 		return uninstallBlocks(env)
 	}
@@ -73,10 +73,11 @@ func runShellenv(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
 		return ExitFindings
 	}
-	switch {
-	case f.context:
+	if f.context {
 		return useContext(ctx, env, sock)
-	case f.install:
+	}
+	login := shellenv.DetectLoginShell(ctx, env.Fs, shellenv.Runner(env.Run), env.LookupEnv, env.UserName)
+	if f.install {
 		return installBlocks(ctx, env, login, sock, rootless, f.shell)
 	}
 	kind := f.shell
@@ -162,6 +163,9 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 	home := env.home()
 	kinds := installTargets(login, forced)
 	owner := env.Owner
+	if owner == nil {
+		owner = mounts.StatOwner
+	}
 	done := map[string]bool{}
 	for _, kind := range kinds {
 		for _, path := range shellenv.StartupFiles(env.Fs, home, kind) {
@@ -175,7 +179,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 				code = ExitBadInput
 				continue
 			}
-			if err == nil && owner != nil {
+			if err == nil {
 				if fi, serr := env.Fs.Stat(path); serr == nil {
 					if uid, _, ok := owner(fi); ok && uid != env.UID {
 						fmt.Fprintf(env.Stderr, "%s: owned by uid %d, not by you: not touching it\n", path, uid)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +83,41 @@ func TestShellenvInstall(t *testing.T) {
 	r = run(t, env, "shellenv", "--uninstall")
 	if got, _ := os.ReadFile(profile); r.code != ExitOK || string(got) != orig {
 		t.Errorf("uninstall: exit %d, file %q", r.code, got)
+	}
+}
+
+func TestShellenvContext(t *testing.T) {
+	env, _ := shellenvEnv(t, true)
+	var calls []string
+	env.Run = func(_ context.Context, argv []string) ([]byte, error) {
+		calls = append(calls, strings.Join(argv, " "))
+		if argv[2] == "inspect" {
+			return []byte("context \"rootless\" does not exist"), errors.New("exit status 1")
+		}
+		return nil, nil
+	}
+	r := run(t, env, "shellenv", "--context")
+	want := []string{
+		"docker context inspect rootless",
+		"docker context create rootless --docker host=unix://" + env.RootlessSocket + " --description Rootless mode",
+		"docker context use rootless",
+	}
+	if r.code != ExitOK || strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exit %d, calls:\n%s", r.code, strings.Join(calls, "\n"))
+	}
+}
+
+// A startup file someone else owns is not touched.
+func TestShellenvInstallRefusesForeignFile(t *testing.T) {
+	env, home := shellenvEnv(t, true)
+	profile := filepath.Join(home, ".bash_profile")
+	os.WriteFile(profile, []byte("# theirs\n"), 0o644)
+	env.Owner = func(fi os.FileInfo) (int64, int64, bool) { return 4242, 4242, true }
+	r := run(t, env, "shellenv", "--install")
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "owned by uid 4242, not by you") {
+		t.Errorf("exit %d, %q", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(profile); string(got) != "# theirs\n" {
+		t.Errorf("changed: %q", got)
 	}
 }

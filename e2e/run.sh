@@ -388,7 +388,8 @@ s6_reclaim() {
 
 DOM_USER=devfixdom
 DOM_UID=1551001108   # a typical SSSD id-mapped UID
-NSSWITCH_BACKUP=
+DOM_XDG=$WORK/xdg-$DOM_USER
+NSSWITCH_BACKUP=$WORK/nsswitch.conf   # a fixed path: scenarios run in subshells
 
 # A user that exists for NSS only (libnss-extrausers), like an SSSD/LDAP
 # user: no /etc/passwd line, no /etc/subuid range.
@@ -398,13 +399,11 @@ make_domain_user() {
 	echo "$DOM_USER:x:$DOM_UID:$DOM_UID:Domain User:/home/$DOM_USER:/bin/bash" >>/var/lib/extrausers/passwd
 	echo "$DOM_USER:x:$DOM_UID:" >>/var/lib/extrausers/group
 	echo "$DOM_USER:*:19000:0:99999:7:::" >>/var/lib/extrausers/shadow
-	NSSWITCH_BACKUP=$WORK/nsswitch.conf
 	cp /etc/nsswitch.conf "$NSSWITCH_BACKUP"
 	sed -i -E '/^(passwd|group|shadow):/ { /extrausers/! s/$/ extrausers/ }' /etc/nsswitch.conf
 	install -d -m 700 -o "$DOM_UID" -g "$DOM_UID" "/home/$DOM_USER"
 	# A bash user with a ~/.bash_profile: bash -l reads it and not ~/.profile.
 	echo '# my profile' | install -m 644 -o "$DOM_UID" -g "$DOM_UID" /dev/stdin "/home/$DOM_USER/.bash_profile"
-	DOM_XDG=$WORK/xdg-$DOM_USER
 	install -d -m 700 -o "$DOM_UID" "$DOM_XDG"
 }
 
@@ -415,7 +414,7 @@ remove_domain_user() {
 	done
 	sed -i "/^$DOM_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "/home/$DOM_USER"
-	if [ -n "$NSSWITCH_BACKUP" ] && [ -f "$NSSWITCH_BACKUP" ]; then cp "$NSSWITCH_BACKUP" /etc/nsswitch.conf; fi
+	if [ -f "$NSSWITCH_BACKUP" ]; then cp "$NSSWITCH_BACKUP" /etc/nsswitch.conf && rm -f "$NSSWITCH_BACKUP"; fi
 }
 
 as_dom() {
@@ -461,6 +460,7 @@ s7_domain() {
 	check "the bash startup file is not ~/.bash_profile" grep -q "devfix shellenv" "/home/$DOM_USER/.bash_profile"
 	check "a docker client with that DOCKER_HOST does not reach the rootless daemon" \
 		bash -c "runuser -u $DOM_USER -- env -i HOME=/home/$DOM_USER DOCKER_HOST='$got' PATH=/usr/bin:/bin docker info --format '{{json .SecurityOptions}}' | grep -q name=rootless"
+	remove_domain_user
 }
 
 # ---------------------------------------------------------------- main

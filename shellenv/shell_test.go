@@ -122,3 +122,26 @@ func TestQuote(t *testing.T) {
 		t.Errorf("fish: %s", got)
 	}
 }
+
+// zsh and fish, when installed (.ci/run installs both, so CI runs this).
+func TestProbeZshFish(t *testing.T) {
+	for _, kind := range []string{"zsh", "fish"} {
+		t.Run(kind, func(t *testing.T) {
+			path, err := exec.LookPath(kind)
+			if err != nil {
+				t.Skipf("SKIPPED: %s is not installed here (.ci/run installs it)", kind)
+			}
+			home := t.TempDir()
+			fs := afero.NewOsFs()
+			file := StartupFiles(fs, home, kind)[0]
+			vars := []Var{{Name: "DOCKER_HOST", Value: "'unix:///tmp/z/docker.sock'", FishValue: "'unix:///tmp/z/docker.sock'"}}
+			if err := WriteFileAtomic(fs, file, []byte(Block(kind, vars))); err != nil {
+				t.Fatal(err)
+			}
+			res := Probe(context.Background(), path, []string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=dumb"}, "DOCKER_HOST", 10*time.Second)
+			if res.Value != "unix:///tmp/z/docker.sock" {
+				t.Errorf("%s -i -l -c sees %q (%v)", kind, res.Value, res.Err)
+			}
+		})
+	}
+}
