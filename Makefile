@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/devfix
 PKGS    := ./...
 
-.PHONY: all build test vet fuzz bench demo e2e clean
+.PHONY: all build test vet fuzz bench demo e2e docs clean
 
 all: build
 
@@ -35,6 +35,10 @@ demo:
 # End to end on a real rootless Docker daemon with the reference CLI (root).
 e2e:
 	bash e2e/run.sh
+
+# docs/rules.md from the rule registry (a test fails when it is stale).
+docs:
+	$(GO) run ./cmd/devfix rules --format markdown > docs/rules.md
 
 clean:
 	rm -rf bin

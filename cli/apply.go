@@ -62,7 +62,12 @@ func runApply(ctx context.Context, env *Env, args []string) int {
 			worse(ExitBadInput)
 			continue
 		}
-		o, note := c.options(ctx, env, l.config)
+		o, note, err := c.options(ctx, env, l.config)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			worse(ExitBadInput)
+			continue
+		}
 		if note != "" {
 			fmt.Fprintf(env.Stderr, "%s: note: %s\n", l.path, note)
 		}

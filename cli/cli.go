@@ -66,6 +66,9 @@ func commands() []command {
 		{"reclaim", "give files your container users left behind back to you", runReclaim},
 		{"shellenv", "print (or --install) DOCKER_HOST for your rootless daemon", runShellenv},
 		{"doctor", "check the host for rootless Dev Containers; print the fixes", runDoctor},
+		{"init", "write a " + devcontainer.SettingsFile + " listing every rule", runInit},
+		{"completion", "print a shell completion script (bash, zsh or fish)", runCompletion},
+		{"version", "print devfix's version", runVersion},
 	}
 }
 
@@ -81,6 +84,8 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	case "-h", "--help", "help":
 		usage(env.Stdout)
 		return ExitOK
+	case "--version":
+		return runVersion(ctx, env, nil)
 	}
 	for _, c := range commands() {
 		if c.name == name {

@@ -285,7 +285,7 @@ func TestSymlinks(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	env := memEnv(t, nil)
-	if r := run(t, env, "lnit"); r.code != ExitBadInput || !strings.Contains(r.stderr, `did you mean "lint"?`) {
+	if r := run(t, env, "lintt"); r.code != ExitBadInput || !strings.Contains(r.stderr, `did you mean "lint"?`) {
 		t.Errorf("unknown command: %d %q", r.code, r.stderr)
 	}
 	if r := run(t, env, "apply", "--dif"); r.code != ExitBadInput || !strings.Contains(r.stderr, "did you mean --diff?") {

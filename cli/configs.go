@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/spf13/pflag"
@@ -12,11 +13,14 @@ import (
 
 // common holds the flags lint and apply share.
 type common struct {
-	strategy string
+	strategy        string
+	noInlineIgnores bool
+	settings        map[string]*devcontainer.Settings // by folder
 }
 
 func (c *common) register(fs *pflag.FlagSet) {
-	fs.StringVar(&c.strategy, "strategy", "", "how to fix: root (default), env or acl; without it a config that already uses the env strategy's variables is linted as env")
+	fs.StringVar(&c.strategy, "strategy", "", "how to fix: root, env or acl (default: .devfix.jsonc's, else env for a config that already uses its variables, else root)")
+	fs.BoolVar(&c.noInlineIgnores, "no-inline-ignores", false, "let devfix-ignore comments silence nothing (for CI policy)")
 }
 
 // newFlagSet makes a FlagSet that reports errors instead of exiting.
@@ -92,21 +96,39 @@ func loadConfigs(env *Env, paths []string) []loaded {
 	return out
 }
 
-// options builds lint options for one config.
-func (c *common) options(ctx context.Context, env *Env, cfg *devcontainer.Config) (*devcontainer.Options, string) {
+// options builds lint options for one config, with the settings found
+// upward from it.
+func (c *common) options(ctx context.Context, env *Env, cfg *devcontainer.Config) (*devcontainer.Options, string, error) {
 	o := &devcontainer.Options{Images: env.Images, Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host,
-		RootlessSocket: env.RootlessSocket, PortStart: env.PortStart}
+		RootlessSocket: env.RootlessSocket, PortStart: env.PortStart, NoInlineIgnores: c.noInlineIgnores}
+	dir := filepath.Dir(cfg.Path)
+	if c.settings == nil {
+		c.settings = map[string]*devcontainer.Settings{}
+	}
+	st, ok := c.settings[dir]
+	if !ok {
+		var err error
+		if st, err = devcontainer.FindSettings(env.Fs, dir); err != nil {
+			return nil, "", err
+		}
+		c.settings[dir] = st
+	}
 	var note string
 	switch {
 	case c.strategy != "":
 		o.Strategy = devcontainer.Strategy(c.strategy)
+	case st != nil && st.Strategy != "":
+		o.Strategy = st.Strategy
 	case cfg.UsesEnvStrategy():
 		o.Strategy = devcontainer.StrategyEnv
 		note = "uses DEVFIX_* variables: checked with strategy env"
 	default:
 		o.Strategy = devcontainer.StrategyRoot
 	}
-	return o, note
+	if st != nil {
+		o.Severities = st.Rules
+	}
+	return o, note, nil
 }
 
 func (c *common) validate(env *Env, cmd string) bool {

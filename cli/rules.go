@@ -13,7 +13,7 @@ import (
 )
 
 func rulesUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix rules [--format text|json]")
+	fmt.Fprintln(w, "Usage: devfix rules [--format text|json|markdown]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Lists every rule: ID, severity, the strategies it applies to, and its title.")
 	fmt.Fprintln(w)
@@ -34,7 +34,7 @@ type jsonRule struct {
 func runRules(ctx context.Context, env *Env, args []string) int {
 	format := "text"
 	fs := newFlagSet("rules", env.Stderr, rulesUsage)
-	fs.StringVar(&format, "format", "text", "output format: text or json")
+	fs.StringVar(&format, "format", "text", "output format: text, json or markdown (docs/rules.md)")
 	if code, done := parseFlags(fs, args, env, rulesUsage); done {
 		return code
 	}
@@ -50,6 +50,8 @@ func runRules(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(strategies(r), ","), r.Title)
 		}
 		tw.Flush()
+	case "markdown":
+		fmt.Fprint(env.Stdout, devcontainer.RulesMarkdown())
 	case "json":
 		var out []jsonRule
 		for _, r := range devcontainer.Rules() {
@@ -62,7 +64,7 @@ func runRules(ctx context.Context, env *Env, args []string) int {
 			return ExitBadInput
 		}
 	default:
-		fmt.Fprintf(env.Stderr, "devfix rules: --format: unknown format %q (want text or json)\n", format)
+		fmt.Fprintf(env.Stderr, "devfix rules: --format: unknown format %q (want text, json or markdown)\n", format)
 		return ExitBadInput
 	}
 	return ExitOK

@@ -109,3 +109,18 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// writeNew writes a new file (or replaces one) atomically with mode 0644.
+func writeNew(env *Env, path string, data []byte) error {
+	if _, err := env.Fs.Stat(path); err == nil {
+		return writeAtomic(env.Fs, path, data)
+	}
+	if err := afero.WriteFile(env.Fs, path+".devfix-new", data, 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+	}
+	if err := env.Fs.Rename(path+".devfix-new", path); err != nil {
+		env.Fs.Remove(path + ".devfix-new")
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

@@ -52,6 +52,12 @@ type Options struct {
 	// PortStart is net.ipv4.ip_unprivileged_port_start; 0 means the
 	// kernel's default, 1024.
 	PortStart int
+	// NoInlineIgnores makes devfix-ignore comments count for nothing (CI
+	// policy).
+	NoInlineIgnores bool
+	// Severities overrides rule severities (from .devfix.jsonc); a rule
+	// mapped to SeverityOff is not run.
+	Severities map[string]Severity
 }
 
 // DaemonFacts are what the rules need to know of the daemon.

@@ -22,12 +22,34 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 	facts := computeFacts(ctx, c, o)
 	res := Result{Facts: facts, Strategy: o.strategy()}
 	for _, r := range Rules() {
-		if !r.AppliesTo(res.Strategy) {
+		sev, overridden := o.Severities[r.ID]
+		if !r.AppliesTo(res.Strategy) || sev == SeverityOff {
 			continue
 		}
 		p := &Pass{Config: c, Strategy: res.Strategy, Facts: facts, Options: o, rule: r}
 		r.Check(p)
+		if overridden {
+			for i := range p.diags {
+				p.diags[i].Severity = sev
+			}
+		}
 		res.Diagnostics = append(res.Diagnostics, p.diags...)
+	}
+	if !o.NoInlineIgnores {
+		res.Diagnostics = applyIgnores(c, res.Diagnostics)
+		if sev, ok := o.Severities[ruleUnusedIgnore.ID]; ok {
+			var kept []Diagnostic
+			for _, d := range res.Diagnostics {
+				if d.RuleID == ruleUnusedIgnore.ID {
+					if sev == SeverityOff {
+						continue
+					}
+					d.Severity = sev
+				}
+				kept = append(kept, d)
+			}
+			res.Diagnostics = kept
+		}
 	}
 	addUnknownNotes(facts, res.Strategy, o)
 	sort.SliceStable(res.Diagnostics, func(i, j int) bool {

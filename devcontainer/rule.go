@@ -13,6 +13,8 @@ const (
 	SeverityError Severity = iota
 	SeverityWarning
 	SeverityInfo
+	// SeverityOff turns a rule off (configuration only).
+	SeverityOff
 )
 
 func (s Severity) String() string {
@@ -21,6 +23,8 @@ func (s Severity) String() string {
 		return "error"
 	case SeverityWarning:
 		return "warning"
+	case SeverityOff:
+		return "off"
 	}
 	return "info"
 }
@@ -108,6 +112,7 @@ func registry() []*Rule {
 		rulePrivileged,
 		ruleDuplicateKey,
 		ruleTrailingComma,
+		ruleUnusedIgnore,
 	}
 }
 

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/devfix/devfix/devcontainer"
+)
+
+// Output formats of lint.
+var lintFormats = []string{"text", "json", "sarif", "github"}
+
+// fileResult is one linted config, for the formatters.
+type fileResult struct {
+	config *devcontainer.Config
+	res    devcontainer.Result
+	notes  []string
+}
+
+// colorOn decides --color auto: only on a terminal, never with NO_COLOR or
+// TERM=dumb.
+func colorOn(env *Env, mode string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if v, ok := env.lookup("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	if t, _ := env.lookup("TERM"); t == "dumb" {
+		return false
+	}
+	f, ok := env.Stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+const (
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+	ansiReset  = "\x1b[0m"
+)
+
+// writeText prints `path:line:col: message [rule-id]`; with color it also
+// shows the source line with a ^~~~ marker under the span.
+func writeText(w io.Writer, files []fileResult, color bool) {
+	for _, f := range files {
+		for _, d := range f.res.Diagnostics {
+			if !color {
+				fmt.Fprintf(w, "%s:%d:%d: %s [%s]\n", d.Path, d.Line, d.Col, d.Message, d.RuleID)
+				continue
+			}
+			sev := ansiYellow
+			if d.Severity == devcontainer.SeverityError {
+				sev = ansiRed
+			}
+			fmt.Fprintf(w, "%s%s:%d:%d:%s %s%s%s %s[%s]%s\n", ansiBold, d.Path, d.Line, d.Col, ansiReset,
+				sev, d.Message, ansiReset, ansiDim, d.RuleID, ansiReset)
+			line, marker := snippet(f.config.Body, d.Start, d.End)
+			fmt.Fprintf(w, "  %s\n  %s%s%s\n", line, ansiCyan, marker, ansiReset)
+		}
+	}
+}
+
+// snippet returns the source line holding start and a ^~~~ marker under
+// start..end (cut at the end of the line).
+func snippet(body []byte, start, end int) (string, string) {
+	ls := strings.LastIndexByte(string(body[:start]), '\n') + 1
+	le := strings.IndexByte(string(body[start:]), '\n')
+	if le < 0 {
+		le = len(body)
+	} else {
+		le += start
+	}
+	line := strings.TrimRight(string(body[ls:le]), "\r")
+	if end > le {
+		end = le
+	}
+	var pad strings.Builder
+	for _, c := range body[ls:start] {
+		if c == '\t' {
+			pad.WriteByte('\t')
+		} else {
+			pad.WriteByte(' ')
+		}
+	}
+	n := end - start
+	if n < 1 {
+		n = 1
+	}
+	return line, pad.String() + "^" + strings.Repeat("~", n-1)
+}
+
+// ghEscape escapes a GitHub workflow command's data (and, with prop, a
+// property value).
+func ghEscape(s string, prop bool) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	s = r.Replace(s)
+	if prop {
+		s = strings.NewReplacer(":", "%3A", ",", "%2C").Replace(s)
+	}
+	return s
+}
+
+// writeGitHub prints GitHub Actions annotations.
+func writeGitHub(w io.Writer, files []fileResult) {
+	for _, f := range files {
+		for _, d := range f.res.Diagnostics {
+			level := "warning"
+			if d.Severity == devcontainer.SeverityError {
+				level = "error"
+			}
+			fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s [%s]\n", level,
+				ghEscape(d.Path, true), d.Line, d.Col, ghEscape("devfix "+d.RuleID, true), ghEscape(d.Message, false), d.RuleID)
+		}
+	}
+}
+
+// RulesDocURL is where each rule's documentation lives (an anchor per rule).
+const RulesDocURL = "https://github.com/devfix/devfix/blob/main/docs/rules.md"
+
+func sarifLevel(s devcontainer.Severity) string {
+	switch s {
+	case devcontainer.SeverityError:
+		return "error"
+	case devcontainer.SeverityWarning:
+		return "warning"
+	}
+	return "note"
+}
+
+// writeSARIF prints a SARIF 2.1.0 log: every rule with its help, and each
+// finding with its region. Columns are byte columns (SARIF's default unit
+// is UTF-16 code units); the run says so, and each region also carries its
+// exact byte offset and length.
+func writeSARIF(w io.Writer, files []fileResult, version string) error {
+	type msg struct {
+		Text     string `json:"text"`
+		Markdown string `json:"markdown,omitempty"`
+	}
+	type rule struct {
+		ID                   string            `json:"id"`
+		Name                 string            `json:"name"`
+		ShortDescription     msg               `json:"shortDescription"`
+		FullDescription      msg               `json:"fullDescription"`
+		Help                 msg               `json:"help"`
+		HelpURI              string            `json:"helpUri"`
+		DefaultConfiguration map[string]string `json:"defaultConfiguration"`
+	}
+	var rules []rule
+	index := map[string]int{}
+	for i, r := range devcontainer.Rules() {
+		index[r.ID] = i
+		help := r.Doc + "\n\nBad:\n" + r.Bad + "\n\nGood:\n" + r.Good
+		rules = append(rules, rule{
+			ID: r.ID, Name: r.ID, ShortDescription: msg{Text: r.Title}, FullDescription: msg{Text: r.Doc},
+			Help:    msg{Text: help, Markdown: r.Doc + "\n\nBad:\n```jsonc\n" + r.Bad + "\n```\n\nGood:\n```jsonc\n" + r.Good + "\n```"},
+			HelpURI: RulesDocURL + "#" + r.ID, DefaultConfiguration: map[string]string{"level": sarifLevel(r.Severity)},
+		})
+	}
+	results := []map[string]any{}
+	for _, f := range files {
+		for _, d := range f.res.Diagnostics {
+			endLine, endCol := f.config.Position(max(d.End, d.Start))
+			results = append(results, map[string]any{
+				"ruleId": d.RuleID, "ruleIndex": index[d.RuleID], "level": sarifLevel(d.Severity),
+				"message": msg{Text: d.Message},
+				"locations": []any{map[string]any{"physicalLocation": map[string]any{
+					"artifactLocation": map[string]any{"uri": slash(d.Path)},
+					"region": map[string]any{"startLine": d.Line, "startColumn": d.Col, "endLine": endLine, "endColumn": endCol,
+						"byteOffset": d.Start + bomLen(f.config), "byteLength": d.End - d.Start},
+				}}},
+			})
+		}
+	}
+	log := map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []any{map[string]any{
+			"tool": map[string]any{"driver": map[string]any{
+				"name": "devfix", "informationUri": "https://github.com/devfix/devfix", "version": version, "rules": rules,
+			}},
+			"properties": map[string]any{"columnUnit": "bytes"},
+			"results":    results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
+}
+
+func bomLen(c *devcontainer.Config) int {
+	if c.BOM {
+		return 3
+	}
+	return 0
+}
