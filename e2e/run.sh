@@ -30,7 +30,7 @@ command -v apt-get >/dev/null || die "needs a Debian machine (apt-get)"
 # ---------------------------------------------------------------- set-up
 
 install_packages() {
-	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers)
+	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -463,6 +463,37 @@ s7_domain() {
 	remove_domain_user
 }
 
+# The hooks in .pre-commit-hooks.yaml, run by Debian's pre-commit on a sample
+# repository: language golang builds devfix with the system Go.
+s8_precommit() {
+	[ -f "$REPO/.pre-commit-hooks.yaml" ] || not_yet ".pre-commit-hooks.yaml (lint-UX issue)"
+	local rev sample=$WORK/precommit-sample
+	rev=$(git -C "$REPO" rev-parse HEAD)
+	[ -z "$(git -C "$REPO" status --porcelain -- .pre-commit-hooks.yaml cmd cli devcontainer mounts shellenv go.mod go.sum)" ] ||
+		echo "note: pre-commit builds the last commit ($rev), not uncommitted changes"
+	mkdir -p "$sample/.devcontainer"
+	git -C "$sample" init -q
+	seed_config >"$sample/.devcontainer/devcontainer.json"
+	cat >"$sample/.pre-commit-config.yaml" <<-YAML
+	repos:
+	  - repo: $REPO
+	    rev: $rev
+	    hooks:
+	      - id: devfix
+	      - id: devfix-fix
+	YAML
+	git -C "$sample" add -A
+	git -C "$sample" -c user.email=e2e@devfix -c user.name=e2e commit -qm sample
+	local pc=(env PRE_COMMIT_HOME="$WORK/pre-commit-cache" PATH="/usr/local/go/bin:$PATH" pre-commit run --all-files)
+	if (cd "$sample" && "${pc[@]}") >"$WORK/up.log" 2>&1; then
+		check "the hooks passed on the seed config" false
+	fi
+	check "the devfix hook did not report the remote user" grep -q "rootless-remote-user" "$WORK/up.log"
+	check "the devfix-fix hook did not modify the file" grep -q "files were modified by this hook" "$WORK/up.log"
+	check "the file was not fixed" grep -q '"remoteUser": "root"' "$sample/.devcontainer/devcontainer.json"
+	check "the hooks fail on the fixed config" bash -c "cd '$sample' && ${pc[*]} >'$WORK/up.log' 2>&1"
+}
+
 # ---------------------------------------------------------------- main
 
 install_packages
@@ -479,6 +510,7 @@ scenario 4 "--strategy acl: vscode stays and can write; the host user can edit a
 scenario 5 "a /var/run/docker.sock bind mount" s5_socket
 scenario 6 "devfix reclaim gives subuid-owned files back" s6_reclaim
 scenario 7 "a domain user (NSS only): doctor names what is missing; then shellenv --install reaches bash -ilc and sh -ilc" s7_domain
+scenario 8 "pre-commit hooks (devfix, devfix-fix) with Debian's pre-commit on a sample repository" s8_precommit
 
 echo
 log "e2e finished"
