@@ -143,7 +143,7 @@ func runInit(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "%s: already exists (devfix init --force replaces it)\n", path)
 		return ExitBadInput
 	}
-	if err := writeNew(env, path, []byte(devcontainer.DefaultSettings())); err != nil {
+	if err := writeAtomic(env.Fs, path, []byte(devcontainer.DefaultSettings())); err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitBadInput
 	}

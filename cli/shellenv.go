@@ -193,7 +193,12 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 				fmt.Fprintf(env.Stdout, "%s: up to date\n", path)
 				continue
 			}
-			if err := shellenv.WriteFileAtomic(env.Fs, path, []byte(updated)); err != nil {
+			if err := env.Fs.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
+				code = ExitBadInput
+				continue
+			}
+			if err := writeAtomic(env.Fs, path, []byte(updated)); err != nil {
 				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
 				code = ExitBadInput
 				continue
@@ -253,7 +258,7 @@ func uninstallBlocks(env *Env) int {
 		if strings.HasSuffix(path, "devfix.fish") && strings.TrimSpace(updated) == "" {
 			err = env.Fs.Remove(path)
 		} else {
-			err = shellenv.WriteFileAtomic(env.Fs, path, []byte(updated))
+			err = writeAtomic(env.Fs, path, []byte(updated))
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)

@@ -39,20 +39,28 @@ func resolveLinks(fsys afero.Fs, path string) (string, error) {
 	return "", fmt.Errorf("%s: symbolic link loop", path)
 }
 
-// writeAtomic replaces path's contents with data: a temp file in the same
-// folder, fsync, the old mode (and owner, where it can), rename. A read-only
-// file is refused rather than replaced behind its owner's back.
+// writeAtomic replaces path's contents with data (or creates it, mode
+// 0644): a temp file in the same folder, fsync, the old mode (and owner,
+// where it can), rename. A read-only file is refused rather than replaced
+// behind its owner's back.
 func writeAtomic(fsys afero.Fs, path string, data []byte) error {
 	target, err := resolveLinks(fsys, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		target, err = path, nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	mode := fs.FileMode(0o644)
 	fi, err := fsys.Stat(target)
-	if err != nil {
+	switch {
+	case err == nil:
+		if fi.Mode().Perm()&0o222 == 0 {
+			return fmt.Errorf("%s: the file is read-only; not written", path)
+		}
+		mode = fi.Mode().Perm()
+	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	if fi.Mode().Perm()&0o222 == 0 {
-		return fmt.Errorf("%s: the file is read-only; not written", path)
 	}
 	dir := filepath.Dir(target)
 	tmp, err := afero.TempFile(fsys, dir, "."+filepath.Base(target)+".devfix-*")
@@ -76,10 +84,10 @@ func writeAtomic(fsys afero.Fs, path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := fsys.Chmod(tmpName, fi.Mode().Perm()); err != nil {
+	if err := fsys.Chmod(tmpName, mode); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if st, isUnix := fi.Sys().(*syscall.Stat_t); isUnix && os.Getuid() == 0 {
+	if st, isUnix := statT(fi); isUnix && os.Getuid() == 0 {
 		// Root fixing someone's file must not make it root's.
 		_ = fsys.Chown(tmpName, int(st.Uid), int(st.Gid))
 	}
@@ -110,17 +118,10 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// writeNew writes a new file (or replaces one) atomically with mode 0644.
-func writeNew(env *Env, path string, data []byte) error {
-	if _, err := env.Fs.Stat(path); err == nil {
-		return writeAtomic(env.Fs, path, data)
+func statT(fi fs.FileInfo) (*syscall.Stat_t, bool) {
+	if fi == nil {
+		return nil, false
 	}
-	if err := afero.WriteFile(env.Fs, path+".devfix-new", data, 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
-	}
-	if err := env.Fs.Rename(path+".devfix-new", path); err != nil {
-		env.Fs.Remove(path + ".devfix-new")
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return st, ok
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -44,7 +45,7 @@ func Find(fsys afero.Fs, path string) ([]string, error) {
 				found = append(found, m)
 			} else if err != nil {
 				// A dangling or looping link is still a config someone meant.
-				if _, lerr := lstat(fsys, m); lerr == nil {
+				if _, lerr := mounts.Lstat(fsys, m); lerr == nil {
 					found = append(found, m)
 				}
 			}
@@ -56,14 +57,6 @@ func Find(fsys afero.Fs, path string) ([]string, error) {
 	return found, nil
 }
 
-func lstat(fsys afero.Fs, path string) (fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		fi, _, err := l.LstatIfPossible(path)
-		return fi, err
-	}
-	return fsys.Stat(path)
-}
-
 // DescribeFileError turns an error about path into one line:
 // "path: what is wrong".
 func DescribeFileError(fsys afero.Fs, path string, err error) error {
@@ -71,7 +64,7 @@ func DescribeFileError(fsys afero.Fs, path string, err error) error {
 	case errors.Is(err, syscall.ELOOP):
 		return fmt.Errorf("%s: symbolic link loop", path)
 	case errors.Is(err, fs.ErrNotExist):
-		if fi, lerr := lstat(fsys, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, lerr := mounts.Lstat(fsys, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("%s: dangling symbolic link", path)
 		}
 		return fmt.Errorf("%s: no such file or folder", path)

@@ -84,18 +84,7 @@ func checkRemoteUser(p *Pass) {
 	raw, _ := c.String("remoteUser")
 	switch p.Strategy {
 	case StrategyEnv:
-		if inJSON && isEnvForm(raw, EnvRemoteUser) {
-			return
-		}
-		if prob := envDefaultProblem(raw); prob != "" {
-			p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/remoteUser",
-				"\"remoteUser\" %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", raw, EnvRemoteUser, prob)
-			return
-		}
-		fix := setSetting(c, m, inJSON, "remoteUser", envForm(EnvRemoteUser, raw))
-		fix.Message = fmt.Sprintf("set \"remoteUser\" to %q", envForm(EnvRemoteUser, raw))
-		start, end := reportSpan(c, m, inJSON)
-		p.Report(start, end, "/remoteUser", fmt.Sprintf("take the remote user from %s so rootless hosts can make it root (%s)", EnvRemoteUser, describeUser(f.Remote)), fix)
+		checkEnvSetting(p, "remoteUser", EnvRemoteUser, "remote user", f.Remote)
 	default:
 		if inJSON && raw == "root" {
 			return
@@ -114,6 +103,26 @@ func checkRemoteUser(p *Pass) {
 		}
 		p.Report(start, end, "/remoteUser", msg, fix)
 	}
+}
+
+// checkEnvSetting: with strategy env, the setting key must read variable,
+// with its current value (if any) as the default.
+func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact) {
+	c := p.Config
+	m, inJSON := c.Top(key)
+	raw, _ := c.String(key)
+	if inJSON && isEnvForm(raw, variable) {
+		return
+	}
+	if prob := envDefaultProblem(raw); prob != "" {
+		p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/"+key,
+			"%q %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", key, raw, variable, prob)
+		return
+	}
+	fix := setSetting(c, m, inJSON, key, envForm(variable, raw))
+	fix.Message = fmt.Sprintf("set %q to %q", key, envForm(variable, raw))
+	start, end := reportSpan(c, m, inJSON)
+	p.Report(start, end, "/"+key, fmt.Sprintf("take the %s from %s so rootless hosts can make it root (%s)", who, variable, describeUser(fact)), fix)
 }
 
 var ruleContainerUser = &Rule{
@@ -156,18 +165,7 @@ func checkContainerUser(p *Pass) {
 			p.Report(v.StartOffset, vals[u.Index+u.Count-1].EndOffset, "/runArgs",
 				fmt.Sprintf("take %s in \"runArgs\" from %s so rootless hosts can make it root", u.Flag, EnvContainerUser), fix)
 		}
-		if inJSON && isEnvForm(raw, EnvContainerUser) {
-			return
-		}
-		if prob := envDefaultProblem(raw); prob != "" {
-			p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/containerUser",
-				"\"containerUser\" %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", raw, EnvContainerUser, prob)
-			return
-		}
-		fix := setSetting(c, m, inJSON, "containerUser", envForm(EnvContainerUser, raw))
-		fix.Message = fmt.Sprintf("set \"containerUser\" to %q", envForm(EnvContainerUser, raw))
-		start, end := reportSpan(c, m, inJSON)
-		p.Report(start, end, "/containerUser", fmt.Sprintf("take the container user from %s so rootless hosts can make it root (%s)", EnvContainerUser, describeUser(f.Container)), fix)
+		checkEnvSetting(p, "containerUser", EnvContainerUser, "container user", f.Container)
 		return
 	}
 

@@ -77,7 +77,7 @@ func subordinate(m IDMap, id int64) (int64, bool) {
 // contents and modes (chown clears set-user-ID bits; they are put back).
 // A directory the user cannot read is given back first, then entered.
 func Reclaim(ctx context.Context, root string, o ReclaimOptions) ([]Reclaimed, error) {
-	fi, err := lstat(o.Fs, root)
+	fi, err := Lstat(o.Fs, root)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func Reclaim(ctx context.Context, root string, o ReclaimOptions) ([]Reclaimed, e
 		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 		for _, e := range entries {
 			child := filepath.Join(path, e.Name())
-			cfi, err := lstat(o.Fs, child)
+			cfi, err := Lstat(o.Fs, child)
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,8 @@ func Reclaim(ctx context.Context, root string, o ReclaimOptions) ([]Reclaimed, e
 	return out, nil
 }
 
-func lstat(fsys afero.Fs, p string) (fs.FileInfo, error) {
+// Lstat is Lstat where the filesystem has it, else Stat.
+func Lstat(fsys afero.Fs, p string) (fs.FileInfo, error) {
 	if l, ok := fsys.(afero.Lstater); ok {
 		fi, _, err := l.LstatIfPossible(p)
 		return fi, err

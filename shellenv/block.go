@@ -2,7 +2,6 @@ package shellenv
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -108,42 +107,4 @@ func StartupFiles(fs afero.Fs, home, kind string) []string {
 		return []string{filepath.Join(home, ".config", "fish", "conf.d", "devfix.fish")}
 	}
 	return []string{filepath.Join(home, ".profile")}
-}
-
-// WriteFileAtomic replaces path with data: a temp file in the same folder,
-// fsync, the old mode (0644 for a new file), rename.
-func WriteFileAtomic(fs afero.Fs, path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if fi, err := fs.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	dir := filepath.Dir(path)
-	if err := fs.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := afero.TempFile(fs, dir, "."+filepath.Base(path)+".devfix-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		fs.Remove(name)
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		fs.Remove(name)
-		return err
-	}
-	tmp.Close()
-	if err := fs.Chmod(name, mode); err != nil {
-		fs.Remove(name)
-		return err
-	}
-	if err := fs.Rename(name, path); err != nil {
-		fs.Remove(name)
-		return err
-	}
-	return nil
 }

@@ -93,7 +93,7 @@ func TestProbeRealShells(t *testing.T) {
 	fs := afero.NewOsFs()
 	vars := []Var{{Name: "DOCKER_HOST", Value: "'unix:///tmp/x y/docker.sock'"}}
 	for _, f := range []string{".bash_profile", ".profile"} {
-		if err := WriteFileAtomic(fs, filepath.Join(home, f), []byte(SetBlock("echo noise from "+f+"\n", Block("sh", vars)))); err != nil {
+		if err := afero.WriteFile(fs, filepath.Join(home, f), []byte(SetBlock("echo noise from "+f+"\n", Block("sh", vars))), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,7 +135,8 @@ func TestProbeZshFish(t *testing.T) {
 			fs := afero.NewOsFs()
 			file := StartupFiles(fs, home, kind)[0]
 			vars := []Var{{Name: "DOCKER_HOST", Value: "'unix:///tmp/z/docker.sock'", FishValue: "'unix:///tmp/z/docker.sock'"}}
-			if err := WriteFileAtomic(fs, file, []byte(Block(kind, vars))); err != nil {
+			fs.MkdirAll(filepath.Dir(file), 0o755)
+			if err := afero.WriteFile(fs, file, []byte(Block(kind, vars)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			res := Probe(context.Background(), path, []string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=dumb"}, "DOCKER_HOST", 10*time.Second)
