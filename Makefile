@@ -26,7 +26,7 @@ fuzz:
 
 # Lint of the whole corpus against the parse floor, reported as a ratio.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/
 
 # devfix's main job on a bundled example: the diff apply would make.
 demo:

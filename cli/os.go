@@ -117,14 +117,22 @@ func (l *lazyDaemon) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts,
 	return devcontainer.DaemonFacts{Rootless: l.daemon.Rootless, CgroupDriver: l.daemon.Info.CgroupDriver, CgroupVersion: l.daemon.Info.CgroupVersion}, nil
 }
 
-// osHost answers host questions from /proc, /etc/subuid and getfacl.
-type osHost struct{ env *Env }
+// osHost answers host questions from /proc, /etc/subuid and getfacl. The
+// UID map is looked up once (it means a scan of /proc).
+type osHost struct {
+	env     *Env
+	mapOnce sync.Once
+	maps    mounts.Maps
+	mapErr  error
+}
 
 func (h *osHost) User() (int64, string) { return h.env.UID, h.env.UserName }
 
 func (h *osHost) IDMap() (mounts.IDMap, string, error) {
-	m, err := mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), mounts.Runner(h.env.Run))
-	return m.UID, m.Source, err
+	h.mapOnce.Do(func() {
+		h.maps, h.mapErr = mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), mounts.Runner(h.env.Run))
+	})
+	return h.maps.UID, h.maps.Source, h.mapErr
 }
 
 func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
