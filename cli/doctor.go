@@ -46,6 +46,10 @@ func doctorUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintln(w, "Flags:")
 	fmt.Fprint(w, fs.FlagUsages())
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Examples:")
+	fmt.Fprintln(w, "  devfix doctor")
+	fmt.Fprintln(w, "  devfix doctor --format json | jq '.checks[] | select(.status != \"ok\")'")
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 when no check fails, 1 otherwise, 2 usage.")
 }
 

@@ -122,6 +122,10 @@ func initUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags:")
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Examples:")
+	fmt.Fprintln(w, "  devfix init            # in the repository root")
+	fmt.Fprintln(w, "  devfix init --force .  # start over from the defaults")
 }
 
 func runInit(_ context.Context, env *Env, args []string) int {

@@ -19,6 +19,10 @@ func rulesUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags:")
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Examples:")
+	fmt.Fprintln(w, "  devfix rules")
+	fmt.Fprintln(w, "  devfix rules --format json | jq -r '.[].id'")
 }
 
 type jsonRule struct {

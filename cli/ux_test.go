@@ -166,3 +166,16 @@ func TestCompletionAndVersion(t *testing.T) {
 		t.Errorf("version: %q", r.stdout)
 	}
 }
+
+// Every command answers --help with its usage and examples, exit 0.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands() {
+		r := run(t, memEnv(t, nil), c.name, "--help")
+		if c.name == "version" {
+			continue
+		}
+		if r.code != ExitOK || !strings.Contains(r.stdout, "Usage: devfix "+c.name) || !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("%s --help: exit %d\n%s", c.name, r.code, r.stdout)
+		}
+	}
+}

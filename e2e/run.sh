@@ -293,33 +293,27 @@ s2_label() {
 }
 
 s3_env() {
-	local ws base vars=()
+	local ws base
 	ws=$(new_ws envstrategy)
 	base=$(basename "$ws")
 	seed_config | write_config "$ws"
 	check "devfix apply --strategy env failed" devfix apply --strategy env "$ws"
 	check "remoteUser does not read DEVFIX_REMOTE_USER" grep -q 'DEVFIX_REMOTE_USER:vscode' "$ws/.devcontainer/devcontainer.json"
-	if has_feature shellenv "$DEVFIX" shellenv --help; then
-		# What a rootless user's shell gets from eval "$(devfix shellenv)".
-		local out
-		out=$(rootless -- "$DEVFIX" shellenv --shell sh)
-		for v in DEVFIX_REMOTE_USER DEVFIX_CONTAINER_USER; do
-			echo "$out" | grep -q "$v=.*root" || check "devfix shellenv does not export $v=root" false
-		done
-		vars=(DEVFIX_REMOTE_USER=root DEVFIX_CONTAINER_USER=root)
-	else
-		echo "NOT YET: devfix shellenv (exporting the variables by hand instead)"
-		vars=(DEVFIX_REMOTE_USER=root DEVFIX_CONTAINER_USER=root)
-	fi
-	# Rootless, with the variables: root, which is the host user.
-	check "up on rootless failed" up "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK" "${vars[@]}"
-	check "writing the workspace on rootless failed" run_in "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK" "${vars[@]}" -- touch "/workspaces/$base/rootless"
+	has_feature shellenv "$DEVFIX" shellenv --help || not_yet "devfix shellenv (shellenv issue)"
+	# On rootless, as a user does: eval "$(devfix shellenv)", then the CLI.
+	local evalrun='eval "$("$1" shellenv --shell sh)" && shift && exec "$@"'
+	eval_up() { rootless -- bash -c "$evalrun" _ "$DEVFIX" devcontainer up --workspace-folder "$ws" >"$WORK/up.log" 2>&1; }
+	check "up on rootless (after eval \"\$(devfix shellenv)\") failed" eval_up
+	check "writing the workspace on rootless failed" \
+		rootless -- bash -c "$evalrun" _ "$DEVFIX" devcontainer exec --workspace-folder "$ws" touch "/workspaces/$base/rootless"
 	check "the rootless file is not the host user's" [ "$(owner_of "$ws/rootless")" = "$E2E_UID" ]
+	local who
+	who=$(rootless -- bash -c "$evalrun" _ "$DEVFIX" devcontainer exec --workspace-folder "$ws" id -un 2>/dev/null) || true
+	check "on rootless the remote user is '$who', not root" [ "$who" = root ]
 	down "$ws" DOCKER_HOST="unix://$ROOTLESS_SOCK"
 	# The same committed file for a teammate on rootful Docker, no variables:
 	# vscode, whose UID updateRemoteUserUID makes the host user's.
 	check "up on rootful failed" up "$ws" DOCKER_HOST="unix://$ROOTFUL_SOCK"
-	local who
 	who=$(run_in "$ws" DOCKER_HOST="unix://$ROOTFUL_SOCK" -- id -un) || true
 	check "on rootful the remote user is '$who', not vscode" [ "$who" = vscode ]
 	check "writing the workspace on rootful failed" run_in "$ws" DOCKER_HOST="unix://$ROOTFUL_SOCK" -- touch "/workspaces/$base/rootful"
