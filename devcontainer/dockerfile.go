@@ -248,8 +248,11 @@ func (df *Dockerfile) baseImage(idx int, buildArgs map[string]string) string {
 			}
 		}
 		img, ok := expand(from, vars)
-		if !ok || strings.EqualFold(img, "scratch") {
+		if !ok {
 			return ""
+		}
+		if strings.EqualFold(img, "scratch") {
+			return "scratch"
 		}
 		return img
 	}

@@ -274,7 +274,7 @@ func resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSid
 	res := df.FinalUser(target, args)
 	if res.User != "" {
 		side := imageSide{known: true, user: res.User, userSrc: fmt.Sprintf("USER on line %d of %s", res.Line, filepath.Base(dockerfile))}
-		if res.BaseImage != "" {
+		if res.BaseImage != "" && res.BaseImage != "scratch" {
 			// The label still comes from the base image.
 			f.Image = res.BaseImage
 			base := inspectImage(ctx, o, res.BaseImage)
@@ -288,9 +288,11 @@ func resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSid
 	if res.Unresolved != "" {
 		return imageSide{why: res.Unresolved}
 	}
+	if res.BaseImage == "scratch" {
+		return imageSide{known: true, userSrc: filepath.Base(dockerfile) + " (FROM scratch)"}
+	}
 	f.Image = res.BaseImage
-	side := inspectImage(ctx, o, res.BaseImage)
-	return side
+	return inspectImage(ctx, o, res.BaseImage)
 }
 
 func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
