@@ -201,15 +201,11 @@ devfix() { rootless -- "$DEVFIX" "$@"; }
 # has_feature DESC CMD...: whether devfix has a feature (asked of the binary).
 has_feature() { shift; "$@" >/dev/null 2>&1; }
 
-FAIL_REASON=
-fail() { FAIL_REASON=$*; return 1; }
-
 scenario() {
 	local n=$1 title=$2 fn=$3
 	echo
 	echo "== scenario $n: $title"
 	local t=$(date +%s)
-	FAIL_REASON=
 	set +e
 	( set -e; "$fn" )
 	local rc=$?
