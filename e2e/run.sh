@@ -68,6 +68,7 @@ remove_user() {
 }
 
 TUN_MODE=
+SUMMARY=
 cleanup() {
 	local rc=$?
 	set +e
@@ -82,6 +83,7 @@ cleanup() {
 	[ -n "$TUN_MODE" ] && chmod "$TUN_MODE" /dev/net/tun
 	umount -R "$WORK/rootful/exec" 2>/dev/null
 	rm -rf "$WORK" 2>/dev/null
+	[ -z "$SUMMARY" ] || echo "$SUMMARY"
 	exit $rc
 }
 trap cleanup EXIT
@@ -504,5 +506,6 @@ scenario 8 "pre-commit hooks (devfix, devfix-fix) with Debian's pre-commit on a 
 
 echo
 log "e2e finished"
-echo "$passed passed, $failed failed, $skipped skipped"
+# The summary is the last line, printed after the clean-up (see cleanup).
+SUMMARY="$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
