@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// DetectInput is what Detect looks at. Everything is injected: Detect reads
+// no settings file and runs nothing but Run.
+type DetectInput struct {
+	// Override is an engine the user chose for devfix (a flag, devfix's
+	// settings; ParseKind reads it); "" for none. OverrideFrom names where,
+	// for people.
+	Override     Kind
+	OverrideFrom string
+	// DockerPath is VS Code's dev.containers.dockerPath ("podman",
+	// "/usr/bin/podman", a wrapper…); "" when unset. DockerPathFrom names
+	// the settings file that set it.
+	DockerPath     string
+	DockerPathFrom string
+	// Discovery gives DOCKER_HOST, the current docker context and the
+	// rootless Docker socket.
+	Discovery Discovery
+	// LookPath finds a program on PATH; nil means exec.LookPath.
+	LookPath func(string) (string, error)
+	// Run runs a program by argv and returns its output; nil means os/exec.
+	// Detect runs only `<docker> -v`.
+	Run func(ctx context.Context, argv []string) ([]byte, error)
+	// Timeout bounds each `<docker> -v`; 0 means 2s.
+	Timeout time.Duration
+}
+
+// Detection is the engine the user's dev containers run on, and why devfix
+// thinks so.
+type Detection struct {
+	Kind   Kind
+	Reason string // for people: "docker on PATH (/usr/bin/docker) is Podman's: …"
+}
+
+// Detect tells which engine the user's dev containers run on, the way the
+// Dev Containers CLI would pick it, first answer wins:
+//
+//  1. the engine the user chose for devfix (Override);
+//  2. VS Code's dev.containers.dockerPath: the CLI runs `<dockerPath> -v`
+//     and takes Podman when the output says "podman";
+//  3. a docker on PATH that is Podman's shim (`docker -v` says "podman");
+//  4. DOCKER_HOST, else the current docker context: Podman when it points at
+//     Podman's socket (…/podman/podman.sock), else Docker — the daemon the
+//     docker CLI will use is named there;
+//  5. a rootless Docker socket: Docker;
+//  6. podman on PATH: Podman;
+//  7. Docker.
+func Detect(ctx context.Context, in DetectInput) Detection {
+	if in.Override != "" {
+		from := in.OverrideFrom
+		if from == "" {
+			from = "your choice"
+		}
+		return Detection{Kind: in.Override, Reason: fmt.Sprintf("%s says %s", from, in.Override)}
+	}
+	lookPath := in.LookPath
+	if lookPath == nil {
+		lookPath = exec.LookPath
+	}
+	if in.DockerPath != "" {
+		from := "dev.containers.dockerPath"
+		if in.DockerPathFrom != "" {
+			from += " in " + in.DockerPathFrom
+		}
+		out, err := in.version(ctx, in.DockerPath)
+		switch {
+		case err == nil && saysPodman(out):
+			return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %q, and %s -v says %q", from, in.DockerPath, in.DockerPath, out)}
+		case err == nil:
+			return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %q, and %s -v says %q", from, in.DockerPath, in.DockerPath, out)}
+		case saysPodman(path.Base(in.DockerPath)):
+			return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %q (%s -v failed: %v)", from, in.DockerPath, in.DockerPath, err)}
+		default:
+			return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %q (%s -v failed: %v)", from, in.DockerPath, in.DockerPath, err)}
+		}
+	}
+	if docker, err := lookPath("docker"); err == nil {
+		if out, err := in.version(ctx, docker); err == nil && saysPodman(out) {
+			return Detection{Kind: Podman, Reason: fmt.Sprintf("docker on PATH (%s) is Podman's: docker -v says %q", docker, out)}
+		}
+	}
+	if h := in.Discovery.env("DOCKER_HOST"); h != "" {
+		return hostDetection(h, "DOCKER_HOST")
+	}
+	if cur, err := in.Discovery.CurrentContext(); err == nil && cur.Host != "" {
+		return hostDetection(cur.Host, fmt.Sprintf("docker context %q (from %s)", cur.Name, cur.From))
+	}
+	if sock := in.Discovery.RootlessSocket(); sock != "" {
+		return Detection{Kind: Docker, Reason: fmt.Sprintf("a rootless Docker socket is at %s", sock)}
+	}
+	if podman, err := lookPath("podman"); err == nil {
+		return Detection{Kind: Podman, Reason: fmt.Sprintf("no rootless Docker socket, and podman is on PATH (%s)", podman)}
+	}
+	return Detection{Kind: Docker, Reason: "nothing points at Podman"}
+}
+
+func hostDetection(host, from string) Detection {
+	if isPodmanHost(host) {
+		return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %s, Podman's socket", from, host)}
+	}
+	return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %s, not Podman's socket", from, host)}
+}
+
+// isPodmanHost reports whether a daemon address is a Podman API socket
+// ($XDG_RUNTIME_DIR/podman/podman.sock, /run/podman/podman.sock, …).
+func isPodmanHost(host string) bool {
+	u, err := client.ParseHostURL(host)
+	if err != nil || u.Scheme != "unix" {
+		return false
+	}
+	return path.Base(u.Host) == "podman.sock" || strings.Contains(u.Host, "/podman/")
+}
+
+// version runs `<prog> -v` within the timeout and returns its first line.
+func (in DetectInput) version(ctx context.Context, prog string) (string, error) {
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	run := in.Run
+	if run == nil {
+		run = runStdout
+	}
+	out, err := run(ctx, []string{prog, "-v"})
+	if err != nil {
+		return "", err
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(first), nil
+}
+
+func saysPodman(s string) bool { return strings.Contains(strings.ToLower(s), "podman") }

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// Image is what devfix reads of an image.
+type Image struct {
+	Found  bool
+	ID     string            // "sha256:…"
+	User   string            // Config.User: "vscode", "1000:1000", "" (root)
+	Labels map[string]string // Config.Labels
+}
+
+// Images is what both Daemon (the Engine API) and PodmanCLI answer.
+type Images interface {
+	InspectImage(ctx context.Context, ref string) (Image, error)
+	ReadImageFile(ctx context.Context, ref, path string) ([]byte, error)
+}
+
+var (
+	_ Images = (*Daemon)(nil)
+	_ Images = PodmanCLI{}
+)
+
+// maxImageFile bounds what ReadImageFile reads: /etc/passwd and /etc/group
+// are small, and a file that is not should not fill memory.
+const maxImageFile = 16 << 20
+
+// maxLinks bounds how many symbolic links ReadImageFile follows.
+const maxLinks = 8
+
+// readFileLabel marks the containers ReadImageFile creates, so a leftover
+// one (a killed devfix) can be found: docker ps -a --filter label=devfix.read-image-file
+const readFileLabel = "devfix.read-image-file"
+
+// removeTimeout bounds the removal of ReadImageFile's container, which runs
+// even when the caller's context is cancelled.
+const removeTimeout = 10 * time.Second
+
+// notFoundError says an image, or a file in one, does not exist. It matches
+// fs.ErrNotExist.
+type notFoundError struct{ msg string }
+
+func (e notFoundError) Error() string        { return e.msg }
+func (e notFoundError) Is(target error) bool { return target == fs.ErrNotExist }
+
+// InspectImage reads an image's ID, Config.User and labels; a missing image
+// is Found false, not an error. Podman's service finds a local image by its
+// short name too ("labbox" for localhost/labbox).
+func (d *Daemon) InspectImage(ctx context.Context, ref string) (Image, error) {
+	res, err := d.client.ImageInspect(ctx, ref)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return Image{}, nil
+		}
+		return Image{}, fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	img := Image{Found: true, ID: res.ID}
+	if res.Config != nil {
+		img.User, img.Labels = res.Config.User, res.Config.Labels
+	}
+	return img, nil
+}
+
+// ReadImageFile reads a file (such as /etc/passwd) out of an image without
+// starting anything: it creates a container (with command "true", for images
+// that have none), copies the file out through the archive endpoint, and
+// removes the container again, also when the copy fails or ctx is cancelled.
+// Symbolic links are followed inside the image. A missing image or file is an
+// error that matches fs.ErrNotExist.
+func (d *Daemon) ReadImageFile(ctx context.Context, ref, p string) (data []byte, err error) {
+	created, err := d.client.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{
+		Image: ref, Cmd: []string{"true"}, Labels: map[string]string{readFileLabel: p},
+	}})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
+		}
+		return nil, fmt.Errorf("read %s from image %q: create a container: %w", p, ref, err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+		defer cancel()
+		if _, rerr := d.client.ContainerRemove(rctx, created.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil {
+			data, err = nil, errors.Join(err, fmt.Errorf("remove container %s (made to read %s from image %q): %w", shortID(created.ID), p, ref, rerr))
+		}
+	}()
+	return followLinks(ref, p, func(p string) (io.ReadCloser, error) {
+		res, err := d.client.CopyFromContainer(ctx, created.ID, client.CopyFromContainerOptions{SourcePath: p})
+		if err != nil {
+			if cerrdefs.IsNotFound(err) {
+				return nil, notFoundError{fmt.Sprintf("no %s in image %q", p, ref)}
+			}
+			return nil, fmt.Errorf("read %s from image %q: %w", p, ref, err)
+		}
+		return res.Content, nil
+	})
+}
+
+// followLinks reads p through archive, which returns a tar of one entry;
+// when that entry is a symbolic link, it reads the link's target instead.
+func followLinks(ref, p string, archive func(p string) (io.ReadCloser, error)) ([]byte, error) {
+	for range maxLinks {
+		rc, err := archive(p)
+		if err != nil {
+			return nil, err
+		}
+		data, link, err := fileFromTar(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s from image %q: %w", p, ref, err)
+		}
+		if link == "" {
+			return data, nil
+		}
+		if !path.IsAbs(link) {
+			link = path.Join(path.Dir(p), link)
+		}
+		p = link
+	}
+	return nil, fmt.Errorf("read %s from image %q: more than %d symbolic links", p, ref, maxLinks)
+}
+
+// fileFromTar returns the contents of the first entry of a tar stream, or
+// the target when it is a symbolic link.
+func fileFromTar(r io.Reader) (data []byte, link string, err error) {
+	tr := tar.NewReader(r)
+	hdr, err := tr.Next()
+	if err == io.EOF {
+		return nil, "", errors.New("empty archive")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("archive: %w", err)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		return nil, hdr.Linkname, nil
+	case tar.TypeReg:
+	case tar.TypeDir:
+		return nil, "", errors.New("is a directory")
+	default:
+		return nil, "", fmt.Errorf("not a regular file (tar type %q)", hdr.Typeflag)
+	}
+	if hdr.Size > maxImageFile {
+		return nil, "", fmt.Errorf("%d bytes is too large (limit %d)", hdr.Size, maxImageFile)
+	}
+	data, err = io.ReadAll(io.LimitReader(tr, hdr.Size))
+	if err != nil {
+		return nil, "", fmt.Errorf("archive: %w", err)
+	}
+	return data, "", nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

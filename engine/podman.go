@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strings"
+)
+
+// PodmanCLI answers image questions through the podman command, for Podman
+// without its API service. It runs podman by argv, never through a shell.
+//
+// Podman names a local image localhost/NAME; it finds it by the short NAME
+// too, as `podman run NAME` does.
+type PodmanCLI struct {
+	// Run runs argv and returns its standard output alone (ReadImageFile
+	// reads a tar from it); standard error belongs in the error. Nil runs
+	// argv with os/exec.
+	Run func(ctx context.Context, argv []string) ([]byte, error)
+	// Path is the podman program; "" means "podman" on PATH.
+	Path string
+}
+
+func (p PodmanCLI) run(ctx context.Context, args ...string) ([]byte, error) {
+	prog := p.Path
+	if prog == "" {
+		prog = "podman"
+	}
+	argv := append([]string{prog}, args...)
+	run := p.Run
+	if run == nil {
+		run = runStdout
+	}
+	return run(ctx, argv)
+}
+
+// runStdout runs argv and returns its standard output; its standard error
+// goes into the error.
+func runStdout(ctx context.Context, argv []string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return stdout.Bytes(), fmt.Errorf("%s: %w: %s", strings.Join(argv[:min(len(argv), 3)], " "), err, msg)
+		}
+		return stdout.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv[:min(len(argv), 3)], " "), err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Version returns podman's version ("4.3.1").
+func (p PodmanCLI) Version(ctx context.Context) (string, error) {
+	out, err := p.run(ctx, "--version")
+	if err != nil {
+		return "", fmt.Errorf("podman --version: %w", err)
+	}
+	// "podman version 4.3.1"
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 || !strings.EqualFold(fields[0], "podman") || fields[1] != "version" {
+		return "", fmt.Errorf("podman --version: unexpected output %q", strings.TrimSpace(string(out)))
+	}
+	return fields[2], nil
+}
+
+// imageNotKnown is how podman says an image does not exist: "Error:
+// inspecting object: nope:1: image not known" (4.3.1), "no such image".
+var imageNotKnown = regexp.MustCompile(`(?i)image not known|no such image`)
+
+// InspectImage runs `podman image inspect`; a missing image is Found false,
+// not an error.
+func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) {
+	out, err := p.run(ctx, "image", "inspect", "--", ref)
+	if err != nil {
+		if says(err, out, imageNotKnown) {
+			return Image{}, nil
+		}
+		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
+	}
+	var res []struct {
+		ID     string `json:"Id"`
+		Config struct {
+			User   string
+			Labels map[string]string
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
+	}
+	if len(res) == 0 {
+		return Image{}, nil
+	}
+	img := Image{Found: true, ID: res[0].ID, User: res[0].Config.User, Labels: res[0].Config.Labels}
+	if img.ID != "" && !strings.Contains(img.ID, ":") {
+		img.ID = "sha256:" + img.ID // as the Engine API says it
+	}
+	return img, nil
+}
+
+// fileNotFound is how podman cp says a file does not exist: "Error:
+// \"/etc/nope\" could not be found on container …: no such file or directory".
+var fileNotFound = regexp.MustCompile(`(?i)could not be found|no such file or directory`)
+
+// says reports whether a failed podman said re, in its error (standard error,
+// from runStdout) or its output (a runner that mixes the two).
+func says(err error, out []byte, re *regexp.Regexp) bool {
+	return re.MatchString(err.Error()) || re.Match(out)
+}
+
+// containerID is the ID podman create prints.
+var containerID = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
+
+// ReadImageFile reads a file (such as /etc/passwd) out of an image without
+// starting anything: `podman create` (command "true", for images that have
+// none; never pulling), `podman cp ID:PATH -` (a tar on standard output),
+// and `podman rm -f ID`, which runs also when the copy fails or ctx is
+// cancelled. A missing image or file is an error that matches
+// fs.ErrNotExist.
+func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) (data []byte, err error) {
+	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+path, "--", ref, "true")
+	if err != nil {
+		if says(err, out, imageNotKnown) {
+			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
+		}
+		return nil, fmt.Errorf("read %s from image %q: podman create: %w", path, ref, err)
+	}
+	ids := containerID.FindAll(out, -1)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", path, ref, strings.TrimSpace(string(out)))
+	}
+	id := string(ids[len(ids)-1])
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+		defer cancel()
+		if _, rerr := p.run(rctx, "rm", "-f", "--", id); rerr != nil {
+			data, err = nil, errors.Join(err, fmt.Errorf("podman rm -f %s (made to read %s from image %q): %w", shortID(id), path, ref, rerr))
+		}
+	}()
+	return followLinks(ref, path, func(path string) (io.ReadCloser, error) {
+		out, err := p.run(ctx, "cp", "--", id+":"+path, "-")
+		if err != nil {
+			if says(err, out, fileNotFound) {
+				return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
+			}
+			return nil, fmt.Errorf("read %s from image %q: podman cp: %w", path, ref, err)
+		}
+		return io.NopCloser(bytes.NewReader(out)), nil
+	})
+}
