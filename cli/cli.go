@@ -1,19 +1,25 @@
-// Package cli is devfix's command line: flags, output formats, exit codes and
-// the wiring of the devcontainer, mounts and shellenv packages to the real
-// world (files, the Docker daemon, helper programs). Everything takes an Env,
-// so tests run the whole CLI on a memory filesystem.
+// Package cli is devfix's command line: the command table (which also makes
+// help, usage and completion), flags, output formats, exit codes, and the
+// wiring of the devcontainer, engine, mounts and shellenv packages to the
+// real world (files, the container engine, helper programs). Everything
+// takes an Env, so tests run the whole CLI on a memory filesystem.
 package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/run"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses.
@@ -30,9 +36,11 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Fs             afero.Fs
 	LookupEnv      func(string) (string, bool)
-	// Images connects to the Docker daemon on first use; nil means no daemon.
-	Images devcontainer.ImageInspector
-	// Host answers host questions for the acl strategy; nil disables it.
+	// Engine returns the connection to the engine of a kind, made on first
+	// use; nil (or a nil result) means none is reachable.
+	Engine func(kind devcontainer.Engine) devcontainer.Images
+	// Host answers host questions (UID map, ACLs, owners); nil skips the
+	// checks that need it.
 	Host devcontainer.Host
 	// UID, GID and UserName are the host user running devfix.
 	UID, GID int64
@@ -43,33 +51,70 @@ type Env struct {
 	Owner mounts.Owner
 	// Access checks write access to path as the user (nil: access(2)).
 	Access func(path string) error
-	// RootlessSocket is the user's rootless Docker socket ("" if none).
-	RootlessSocket string
+	// RootlessSocket is the user's rootless Docker socket, PodmanSocket its
+	// Podman API socket ("" if none).
+	RootlessSocket, PodmanSocket string
 	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
 	PortStart int
 	// Run runs a helper program by argv and returns its combined output.
-	Run func(ctx context.Context, argv []string) ([]byte, error)
+	Run run.Runner
+	// LookPath finds a program on PATH (nil: not found).
+	LookPath func(string) (string, error)
+	// WorkDir is the working directory ("" when unknown), for diff paths.
+	WorkDir string
+	// Connect connects to an engine's API (nil: engine.Connect, 2s a try).
+	Connect func(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error)
 }
 
+func (env *Env) connect(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error) {
+	if env.Connect != nil {
+		return env.Connect(ctx, eps)
+	}
+	return engine.Connect(ctx, eps, 2*time.Second)
+}
+
+// command is one row of the command table: the table makes help, usage,
+// completion and the README's list.
 type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *Env, args []string) int
+	name, summary string
+	args          string // after the flags in the usage line: "[PATH...]"
+	about         string // what it does, a paragraph
+	examples      []string
+	// setup registers the command's flags and returns its body, which runs
+	// after the flags are parsed.
+	setup func(fs *pflag.FlagSet) func(ctx context.Context, env *Env, args []string) int
 }
 
 func commands() []command {
 	return []command{
-		{"lint", "report what stops the configs working under rootless Docker", runLint},
-		{"apply", "fix the configs (atomic writes; --diff and --check write nothing)", runApply},
-		{"rules", "list every rule: ID, severity, title", runRules},
-		{"map", "translate container and host UIDs/GIDs of your rootless daemon", runMap},
-		{"reclaim", "give files your container users left behind back to you", runReclaim},
-		{"shellenv", "print (or --install) DOCKER_HOST for your rootless daemon", runShellenv},
-		{"doctor", "check the host for rootless Dev Containers; print the fixes", runDoctor},
-		{"init", "write a " + devcontainer.SettingsFile + " listing every rule", runInit},
-		{"completion", "print a shell completion script (bash, zsh or fish)", runCompletion},
-		{"version", "print devfix's version", runVersion},
+		lintCommand(),
+		applyCommand(),
+		{name: "rules", summary: "list every rule: ID, severity, title", setup: rulesSetup,
+			about:    "Lists every rule: ID, severity, the strategies it applies to, and its title.",
+			examples: []string{"devfix rules", "devfix rules --format json | jq -r '.[].id'"}},
+		mapCommand(),
+		reclaimCommand(),
+		shellenvCommand(),
+		doctorCommand(),
+		{name: "init", summary: "write a " + devcontainer.SettingsFile + " listing every rule", args: "[FOLDER]", setup: initSetup,
+			about:    "Writes " + devcontainer.SettingsFile + " in FOLDER (default .), listing every rule at its default\nseverity, the strategy, engine and strict settings, ready to edit.",
+			examples: []string{"devfix init            # in the repository root", "devfix init --force .  # start over from the defaults"}},
+		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", args: "bash|zsh|fish", setup: completionSetup,
+			about: "Prints a completion script for devfix's commands and flags.",
+			examples: []string{"source <(devfix completion bash)", `devfix completion zsh > "${fpath[1]}/_devfix"`,
+				"devfix completion fish > ~/.config/fish/completions/devfix.fish"}},
+		{name: "version", summary: "print devfix's version", setup: versionSetup,
+			about: "Prints devfix's version (from the build's module information).", examples: []string{"devfix version"}},
 	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Run runs devfix with args (without the program name) and returns the exit
@@ -82,29 +127,88 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	name := args[0]
 	switch name {
 	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := findCommand(args[1]); ok {
+				fs := newFlagSet(c)
+				c.setup(fs)
+				commandHelp(env.Stdout, c, fs)
+				return ExitOK
+			}
+		}
 		usage(env.Stdout)
 		return ExitOK
 	case "--version":
-		return runVersion(ctx, env, nil)
+		name, args = "version", []string{"version"}
 	}
-	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, env, args[1:])
+	c, ok := findCommand(name)
+	if !ok {
+		fmt.Fprintf(env.Stderr, "devfix: unknown command %q%s\n", name, didYouMean(name))
+		fmt.Fprintln(env.Stderr, "run 'devfix help' for the list of commands")
+		return ExitBadInput
+	}
+	fs := newFlagSet(c)
+	body := c.setup(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			commandHelp(env.Stdout, c, fs)
+			return ExitOK
 		}
+		msg := err.Error()
+		var ne *pflag.NotExistError
+		if errors.As(err, &ne) {
+			var names []string
+			fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+			if s := nearest(ne.GetSpecifiedName(), names); s != "" {
+				msg += fmt.Sprintf(" (did you mean --%s?)", s)
+			}
+		}
+		fmt.Fprintf(env.Stderr, "devfix %s: %s\n", c.name, msg)
+		fmt.Fprintf(env.Stderr, "run 'devfix %s --help' for usage\n", c.name)
+		return ExitBadInput
 	}
-	fmt.Fprintf(env.Stderr, "devfix: unknown command %q%s\n", name, didYouMean(name))
-	fmt.Fprintln(env.Stderr, "run 'devfix help' for the list of commands")
-	return ExitBadInput
+	return body(ctx, env, fs.Args())
+}
+
+// newFlagSet makes a command's FlagSet: errors are returned, not printed.
+func newFlagSet(c command) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// commandHelp prints a command's --help from its table row.
+func commandHelp(w io.Writer, c command, fs *pflag.FlagSet) {
+	line := "Usage: devfix " + c.name
+	if fs.HasFlags() {
+		line += " [flags]"
+	}
+	if c.args != "" {
+		line += " " + c.args
+	}
+	fmt.Fprintln(w, line)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, c.about)
+	if fs.HasFlags() {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Flags:")
+		fmt.Fprint(w, fs.FlagUsages())
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Examples:")
+	for _, e := range c.examples {
+		fmt.Fprintln(w, "  "+e)
+	}
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "devfix makes devcontainer.json work under rootless Docker.")
+	fmt.Fprintln(w, "devfix makes devcontainer.json work under rootless Docker and rootless Podman.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: devfix <command> [flags] [PATH...]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Examples:")

@@ -1,55 +1,34 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 )
 
-func completionUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix completion bash|zsh|fish")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Prints a completion script for devfix's commands and flags.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  source <(devfix completion bash)")
-	fmt.Fprintln(w, "  devfix completion zsh > \"${fpath[1]}/_devfix\"")
-	fmt.Fprintln(w, "  devfix completion fish > ~/.config/fish/completions/devfix.fish")
-}
-
-var flagNameRE = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z][a-z-]*)`)
-
-// commandFlags reads each command's flags from its own --help, so the
-// completions never drift from the flags.
-func commandFlags(ctx context.Context) map[string][]string {
+// commandFlags lists each command's flags from the command table.
+func commandFlags() map[string][]string {
 	out := map[string][]string{}
 	for _, c := range commands() {
-		if c.name == "completion" || c.name == "version" {
-			continue
-		}
-		var buf bytes.Buffer
-		c.run(ctx, &Env{Stdout: &buf, Stderr: io.Discard}, []string{"--help"})
-		_, flags, _ := strings.Cut(buf.String(), "Flags:")
-		for _, m := range flagNameRE.FindAllStringSubmatch(flags, -1) {
-			out[c.name] = append(out[c.name], "--"+m[1])
-		}
+		fs := newFlagSet(c)
+		c.setup(fs)
+		fs.VisitAll(func(f *pflag.Flag) { out[c.name] = append(out[c.name], "--"+f.Name) })
 		sort.Strings(out[c.name])
 	}
 	return out
 }
 
-func runCompletion(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet("completion", env.Stderr, completionUsage)
-	if code, done := parseFlags(fs, args, env, completionUsage); done {
-		return code
+func completionSetup(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+	return func(ctx context.Context, env *Env, args []string) int {
+		return runCompletion(env, args)
 	}
-	if fs.NArg() != 1 {
+}
+
+func runCompletion(env *Env, args []string) int {
+	if len(args) != 1 {
 		fmt.Fprintln(env.Stderr, "devfix completion: name one shell: bash, zsh or fish")
 		return ExitBadInput
 	}
@@ -57,9 +36,9 @@ func runCompletion(ctx context.Context, env *Env, args []string) int {
 	for _, c := range commands() {
 		names = append(names, c.name)
 	}
-	flags := commandFlags(ctx)
+	flags := commandFlags()
 	w := env.Stdout
-	switch fs.Arg(0) {
+	switch args[0] {
 	case "bash":
 		fmt.Fprintln(w, "# bash completion for devfix")
 		fmt.Fprintln(w, "_devfix() {")
@@ -111,7 +90,7 @@ func runCompletion(ctx context.Context, env *Env, args []string) int {
 		}
 		fmt.Fprintln(w, "complete -c devfix -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'")
 	default:
-		fmt.Fprintf(env.Stderr, "devfix completion: unknown shell %q (want bash, zsh or fish)\n", fs.Arg(0))
+		fmt.Fprintf(env.Stderr, "devfix completion: unknown shell %q (want bash, zsh or fish)\n", args[0])
 		return ExitBadInput
 	}
 	return ExitOK

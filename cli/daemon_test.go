@@ -4,14 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devfix/devfix/shellenv"
-	"github.com/devfix/devfix/shellenv/enginetest"
+	"github.com/devfix/devfix/engine/enginetest"
 )
 
 // The image's label names the remote user; devfix reads it from a (fake)
 // Engine API found through DOCKER_HOST, as it would from the real daemon.
 func TestLintReadsImageLabelFromDaemon(t *testing.T) {
-	eng := enginetest.Start(t, enginetest.Config{Rootless: true, Images: map[string]enginetest.Image{
+	eng := enginetest.Start(t, enginetest.Config{Rootless: true, TCP: true, Images: map[string]enginetest.Image{
 		"devfix-e2e/vscode-label:1": {User: "", Labels: map[string]string{"devcontainer.metadata": `[{"remoteUser":"vscode"}]`}},
 	}})
 	cfg := "{\n  \"image\": \"devfix-e2e/vscode-label:1\"\n}\n"
@@ -22,8 +21,8 @@ func TestLintReadsImageLabelFromDaemon(t *testing.T) {
 		}
 		return "", false
 	}
-	env.Images = &lazyDaemon{discovery: shellenv.Discovery{Fs: env.Fs, LookupEnv: env.LookupEnv}}
-	r := run(t, env, "lint", "/r")
+	env.connectEngines()
+	r := devfix(t, env, "lint", "/r")
 	want := `the remote user "vscode" (remoteUser in the devcontainer.metadata label of image "devfix-e2e/vscode-label:1")`
 	if r.code != ExitFindings || !strings.Contains(r.stdout, want) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -31,7 +30,7 @@ func TestLintReadsImageLabelFromDaemon(t *testing.T) {
 	if strings.Contains(r.stderr, "unknown") {
 		t.Errorf("the daemon answered, yet a user is unknown:\n%s", r.stderr)
 	}
-	r = run(t, env, "apply", "/r")
+	r = devfix(t, env, "apply", "/r")
 	if r.code != ExitOK {
 		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
 	}
@@ -55,9 +54,9 @@ func TestLintWithoutDaemon(t *testing.T) {
 		}
 		return "", false
 	}
-	env.Images = &lazyDaemon{discovery: shellenv.Discovery{Fs: env.Fs, LookupEnv: env.LookupEnv}}
-	r := run(t, env, "lint", "/r")
-	if r.code != ExitOK || !strings.Contains(r.stderr, "note: container user unknown") || !strings.Contains(r.stderr, "/nonexistent/docker.sock") {
+	env.connectEngines()
+	r := devfix(t, env, "lint", "/r")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "info: the container user is unknown") || !strings.Contains(r.stdout, "/nonexistent/docker.sock") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }

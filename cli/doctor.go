@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os/exec"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
@@ -35,36 +35,43 @@ type check struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
-func doctorUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix doctor [--format text|json]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Checks the whole chain rootless Dev Containers need, and prints the exact fix")
-	fmt.Fprintln(w, "for what is missing: the daemon, /etc/subuid and /etc/subgid, newuidmap, the")
-	fmt.Fprintln(w, "kernel settings, cgroups, the rootful socket, your login shell and DOCKER_HOST,")
-	fmt.Fprintln(w, "and the configs under the current folder. It needs no root and changes nothing.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix doctor")
-	fmt.Fprintln(w, "  devfix doctor --format json | jq '.checks[] | select(.status != \"ok\")'")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Exit status: 0 when no check fails, 1 otherwise, 2 usage.")
+func doctorCommand() command {
+	return command{
+		name: "doctor", summary: "check the host for rootless Dev Containers; print the fixes",
+		about: `Checks the whole chain rootless Dev Containers need, and prints the exact fix
+for what is missing: the engine (rootless Docker or rootless Podman, and why devfix
+thinks so), /etc/subuid and /etc/subgid, newuidmap, the kernel settings, cgroups,
+the rootful socket, Podman's version, socket and the high-UID case, your login shell
+and DOCKER_HOST, VS Code's settings and running servers, and the configs under the
+current folder (checked exactly as lint checks them). It needs no root and changes
+nothing.`,
+		examples: []string{"devfix doctor", `devfix doctor --format json | jq '.checks[] | select(.status != "ok")'`},
+		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+			var format, eng string
+			fs.StringVar(&format, "format", "text", "output format: text or json")
+			fs.StringVar(&eng, "engine", "", "docker or podman (default: .devfix.jsonc's, else detected)")
+			return func(ctx context.Context, env *Env, args []string) int {
+				return runDoctor(ctx, env, format, eng, args)
+			}
+		},
+	}
 }
 
-func runDoctor(ctx context.Context, env *Env, args []string) int {
-	format := "text"
-	fs := newFlagSet("doctor", env.Stderr, doctorUsage)
-	fs.StringVar(&format, "format", "text", "output format: text or json")
-	if code, done := parseFlags(fs, args, env, doctorUsage); done {
-		return code
-	}
+func runDoctor(ctx context.Context, env *Env, format, eng string, args []string) int {
 	if format != "text" && format != "json" {
 		fmt.Fprintf(env.Stderr, "devfix doctor: --format: unknown format %q (want text or json)\n", format)
 		return ExitBadInput
 	}
-	d := doctor{env: env, ctx: ctx}
+	if len(args) > 0 {
+		fmt.Fprintf(env.Stderr, "devfix doctor: unexpected argument %q\n", args[0])
+		return ExitBadInput
+	}
+	s := newSession(env, lintFlags{engine: eng})
+	if err := s.flags.validate(); err != nil {
+		fmt.Fprintf(env.Stderr, "devfix doctor: %v\n", err)
+		return ExitBadInput
+	}
+	d := doctor{env: env, ctx: ctx, s: s}
 	checks := d.run()
 	code := ExitOK
 	for _, c := range checks {
@@ -93,21 +100,32 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 }
 
 type doctor struct {
-	env *Env
-	ctx context.Context
+	env  *Env
+	ctx  context.Context
+	s    *session
+	kind devcontainer.Engine
 }
 
 func (d doctor) run() []check {
 	var cs []check
 	if d.env.UID == 0 {
-		cs = append(cs, check{Name: "user", Status: statusWarn, Detail: "running as root: rootless Docker is per user, so these checks are about root", Fix: "run devfix doctor as the user who runs the dev containers"})
+		cs = append(cs, check{Name: "user", Status: statusWarn, Detail: "running as root: rootless engines are per user, so these checks are about root", Fix: "run devfix doctor as the user who runs the dev containers"})
 	}
-	cs = append(cs, d.daemon())
+	st, _ := d.s.settingsFor("./devcontainer.json")
+	kind, why := d.s.engineFor(d.ctx, st)
+	d.kind = kind
+	cs = append(cs, check{Name: "engine", Status: statusOK, Detail: fmt.Sprintf("%s: %s", kind, why)})
+	if kind == devcontainer.EnginePodman {
+		cs = append(cs, d.podman()...)
+	} else {
+		cs = append(cs, d.daemon())
+	}
 	cs = append(cs, d.subids()...)
 	cs = append(cs, d.newuidmap())
 	cs = append(cs, d.sysctls()...)
 	cs = append(cs, d.cgroups(), d.ports(), d.rootfulSocket())
 	cs = append(cs, d.shell()...)
+	cs = append(cs, d.ide()...)
 	cs = append(cs, d.configs())
 	return cs
 }
@@ -121,27 +139,23 @@ func (d doctor) readInt(path string) (int, bool) {
 	return n, err == nil
 }
 
+// engineDaemon is the connection lint uses too: one ping in all.
+func (d doctor) engineDaemon(kind devcontainer.Engine) (*engine.Daemon, error) {
+	if d.env.Engine == nil {
+		return nil, errors.New("no engine connection")
+	}
+	conn, ok := d.env.Engine(kind).(interface {
+		Daemon(context.Context) (*engine.Daemon, error)
+	})
+	if !ok {
+		return nil, errors.New("no engine connection")
+	}
+	return conn.Daemon(d.ctx)
+}
+
 func (d doctor) daemon() check {
 	c := check{Name: "daemon"}
-	var dm *shellenv.Daemon
-	var err error
-	if ld, ok := d.env.Images.(*lazyDaemon); ok {
-		// The connection the config checks use too: one ping in all.
-		dm, err = ld.Daemon(d.ctx)
-	} else {
-		disc := shellenv.Discovery{Fs: d.env.Fs, LookupEnv: d.env.LookupEnv, UID: int(d.env.UID), Home: d.env.home()}
-		var eps []shellenv.Endpoint
-		eps, err = disc.Endpoints()
-		if err == nil && len(eps) == 0 {
-			err = errors.New("no daemon socket found")
-		}
-		if err == nil {
-			dm, err = shellenv.Connect(d.ctx, eps, time.Second)
-			if err == nil {
-				defer dm.Close()
-			}
-		}
-	}
+	dm, err := d.engineDaemon(devcontainer.EngineDocker)
 	if err != nil {
 		c.Status, c.Detail = statusFail, fmt.Sprintf("no Docker daemon answers: %v", err)
 		c.Fix = "start your rootless daemon: dockerd-rootless-setuptool.sh install (with systemd), or PATH=/usr/share/docker.io/contrib:$PATH dockerd-rootless.sh &"
@@ -149,13 +163,146 @@ func (d doctor) daemon() check {
 	}
 	if !dm.Rootless {
 		c.Status = statusWarn
-		c.Detail = fmt.Sprintf("%s (%s) is a rootful daemon: containers' root is root on the host", dm.Host, dm.Source)
+		c.Detail = fmt.Sprintf("%s (%s) is a rootful daemon (%s): containers' root is root on the host", dm.Host, dm.Source, dm.RootlessFrom)
 		c.Fix = "point DOCKER_HOST at your rootless daemon: devfix shellenv --install"
 		return c
 	}
 	c.Status = statusOK
-	c.Detail = fmt.Sprintf("rootless daemon at %s (%s); its data is in %s", dm.Host, dm.Source, dm.Info.DockerRootDir)
+	c.Detail = fmt.Sprintf("rootless %s %s at %s (%s)", dm.Kind, dm.Version, dm.Host, dm.Source)
+	if info, err := dm.Info(d.ctx); err == nil && info.DockerRootDir != "" {
+		c.Detail += "; its data is in " + info.DockerRootDir
+	}
 	return c
+}
+
+// podman checks what rootless Podman needs: its version (keep-id:uid= came
+// in 4.3), its API socket, the high-UID case, VS Code's dockerPath, SELinux,
+// the home folder's mode, and the compose provider.
+func (d doctor) podman() []check {
+	var out []check
+	ver := check{Name: "podman"}
+	var version string
+	if dm, err := d.engineDaemon(devcontainer.EnginePodman); err == nil {
+		version = dm.Version
+	} else if d.env.Run != nil {
+		version, _ = engine.PodmanCLI{Run: d.env.Run}.Version(d.ctx)
+	}
+	switch {
+	case version == "":
+		ver.Status, ver.Detail = statusFail, "podman does not answer"
+		ver.Fix = "sudo apt-get install podman   # Fedora/RHEL: sudo dnf install podman"
+	case versionLess(version, "4.3"):
+		ver.Status, ver.Detail = statusWarn, fmt.Sprintf("podman %s: --userns=keep-id:uid=,gid= (what devfix writes for a high UID) needs 4.3 or later", version)
+		ver.Fix = "upgrade podman to 4.3 or later"
+	default:
+		ver.Status, ver.Detail = statusOK, fmt.Sprintf("podman %s (keep-id:uid=,gid= needs 4.3)", version)
+	}
+	out = append(out, ver)
+
+	sock := check{Name: "podman socket", Status: statusOK}
+	if d.env.PodmanSocket != "" {
+		sock.Detail = d.env.PodmanSocket + ": containers that bind a Docker socket get this one"
+	} else {
+		sock.Status = statusWarn
+		sock.Detail = "Podman's API socket is not running: devfix reads images with the podman CLI (slower), and a config's docker.sock mount has nothing to bind"
+		sock.Fix = "systemctl --user enable --now podman.socket   # without systemd: podman system service --time=0 unix://$XDG_RUNTIME_DIR/podman/podman.sock &"
+	}
+	out = append(out, sock)
+
+	uid := check{Name: "UID update", Status: statusOK}
+	if d.env.Host != nil {
+		if m, src, err := d.env.Host.IDMap(); err != nil {
+			uid.Status, uid.Detail = statusWarn, fmt.Sprintf("cannot tell: %v", err)
+		} else if devcontainer.UIDUpdateFits(d.env.UID, m) {
+			uid.Detail = fmt.Sprintf("your UID %d fits your subordinate range (%s): the CLI's keep-id and UID update keep the image's user working", d.env.UID, src)
+		} else {
+			uid.Status = statusWarn
+			uid.Detail = fmt.Sprintf("your UID %d is higher than your subordinate range holds (%s): the CLI's UID update build fails for a non-root remote user (devcontainers/cli#1284)", d.env.UID, src)
+			uid.Fix = "devfix apply   # strategy keepid maps your UID onto the image user: --userns=keep-id:uid=<uid>,gid=<gid>, updateRemoteUserUID false"
+		}
+	}
+	out = append(out, uid)
+
+	vs := check{Name: "VS Code dockerPath", Status: statusOK}
+	if p, from := d.env.vscodeDockerPath(); strings.Contains(p, "podman") {
+		vs.Detail = fmt.Sprintf("dev.containers.dockerPath is %q (%s)", p, from)
+	} else if p != "" {
+		vs.Status, vs.Detail = statusWarn, fmt.Sprintf("dev.containers.dockerPath is %q (%s), not podman", p, from)
+		vs.Fix = "devfix shellenv --install   # sets \"dev.containers.dockerPath\": \"podman\" in your VS Code settings"
+	} else {
+		vs.Status, vs.Detail = statusWarn, "no VS Code settings file sets dev.containers.dockerPath: Dev Containers runs docker"
+		vs.Fix = "devfix shellenv --install   # or set \"dev.containers.dockerPath\": \"podman\" in VS Code's settings"
+	}
+	out = append(out, vs)
+
+	if d.env.Run != nil {
+		if b, err := d.env.Run(d.ctx, []string{"getenforce"}); err == nil {
+			mode := strings.TrimSpace(string(b))
+			se := check{Name: "SELinux", Status: statusOK, Detail: mode}
+			if mode == "Enforcing" {
+				se.Detail += ": the CLI adds --security-opt label=disable for image configs; compose services and extra binds may need :z"
+			}
+			out = append(out, se)
+		}
+	}
+
+	home := check{Name: "home folder", Status: statusOK}
+	if fi, err := d.env.Fs.Stat(d.env.home()); err == nil {
+		if fi.Mode().Perm()&0o011 == 0 {
+			home.Status = statusWarn
+			home.Detail = fmt.Sprintf("%s is mode %o: with --userns=keep-id crun fails (\"make … private: Permission denied\", podman#25189)", d.env.home(), fi.Mode().Perm())
+			home.Fix = "chmod 701 ~"
+		} else {
+			home.Detail = fmt.Sprintf("%s is mode %o", d.env.home(), fi.Mode().Perm())
+		}
+		out = append(out, home)
+	}
+
+	out = append(out, d.composeProvider())
+	return out
+}
+
+// composeProvider says which compose the CLI will run.
+func (d doctor) composeProvider() check {
+	c := check{Name: "compose", Status: statusOK}
+	if d.env.LookPath == nil {
+		c.Detail = "not looked for"
+		return c
+	}
+	var found []string
+	for _, p := range []string{"podman-compose", "docker-compose"} {
+		if path, err := d.env.LookPath(p); err == nil {
+			found = append(found, path)
+		}
+	}
+	if len(found) == 0 {
+		c.Detail = "no podman-compose or docker-compose on PATH: compose configs cannot start (set dev.containers.dockerComposePath)"
+		return c
+	}
+	c.Detail = "on PATH: " + strings.Join(found, ", ")
+	if strings.HasSuffix(found[len(found)-1], "docker-compose") && len(found) == 1 {
+		c.Status = statusWarn
+		c.Detail += " (Python docker-compose v1 against Podman's socket rejects userns_mode: keep-id; compose configs get no keep-id from the CLI either: use --strategy root for them)"
+	}
+	return c
+}
+
+// versionLess compares dotted versions numerically ("4.3.1" < "4.10").
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(strings.TrimLeft(pa[i], "v"))
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
 func (d doctor) subids() []check {
@@ -183,7 +330,11 @@ func (d doctor) subids() []check {
 		switch {
 		case len(ranges) == 0:
 			c.Status = statusFail
-			c.Detail = fmt.Sprintf("no range for %s (uid %d): the rootless daemon cannot start (domain users get none from useradd)", d.env.UserName, d.env.UID)
+			c.Detail = fmt.Sprintf("no range for %s (uid %d): the rootless engine cannot start (domain users get none from useradd", d.env.UserName, d.env.UID)
+			if d.kind == devcontainer.EnginePodman {
+				c.Detail += "; Podman reads only these files, not SSSD's subid"
+			}
+			c.Detail += ")"
 			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s   # the next free range in /etc/subuid and /etc/subgid", d.env.UserName, free, f)
 		case total < 65536:
 			c.Status = statusWarn
@@ -293,7 +444,7 @@ func (d doctor) sysctls() []check {
 func (d doctor) cgroups() check {
 	c := check{Name: "cgroups"}
 	if _, err := d.env.Fs.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
-		c.Status, c.Detail = statusWarn, "cgroup v1: a rootless daemon applies no --memory, --cpus or --pids-limit"
+		c.Status, c.Detail = statusWarn, "cgroup v1: a rootless engine applies no --memory, --cpus or --pids-limit"
 		c.Fix = "boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1)"
 		return c
 	}
@@ -325,7 +476,7 @@ func (d doctor) ports() check {
 		c.Detail = "unknown"
 		return c
 	}
-	c.Detail = fmt.Sprintf("%d: host ports below it cannot be published by a rootless daemon", n)
+	c.Detail = fmt.Sprintf("%d: host ports below it cannot be published by a rootless engine", n)
 	if n > 0 {
 		c.Detail += " (publish 8080, or use forwardPorts)"
 	}
@@ -348,13 +499,13 @@ func (d doctor) rootfulSocket() check {
 		return c
 	}
 	c.Status = statusFail
-	c.Detail = sock + " (the rootful daemon) is writable by you: that is root on the host, and tools that default to it bypass your rootless daemon"
+	c.Detail = sock + " (the rootful daemon) is writable by you: that is root on the host, and tools that default to it bypass your rootless engine"
 	c.Fix = "sudo systemctl disable --now docker.service docker.socket   # or take yourself out of the docker group"
 	return c
 }
 
 func (d doctor) shell() []check {
-	login := shellenv.DetectLoginShell(d.ctx, d.env.Fs, shellenv.Runner(d.env.Run), d.env.LookupEnv, d.env.UserName)
+	login := shellenv.DetectLoginShell(d.ctx, d.env.Fs, d.env.Run, d.env.LookupEnv, d.env.UserName)
 	pw := check{Name: "/etc/passwd", Status: statusOK, Detail: fmt.Sprintf("%s: %s", d.env.UserName, login.Passwd)}
 	if !login.PasswdFound {
 		pw.Status = statusFail
@@ -367,11 +518,11 @@ func (d doctor) shell() []check {
 		sh.Status = statusWarn
 		sh.Detail += "; " + strings.Join(dis, "; ")
 	}
-	reach := check{Name: "DOCKER_HOST in VS Code's shell"}
-	want := ""
-	if d.env.RootlessSocket != "" {
-		want = "unix://" + d.env.RootlessSocket
+	if d.kind == devcontainer.EnginePodman {
+		return []check{pw, sh} // Podman needs no DOCKER_HOST: VS Code runs podman itself
 	}
+	reach := check{Name: "DOCKER_HOST in VS Code's shell"}
+	want := d.wantDockerHost()
 	clean := []string{"HOME=" + d.env.home(), "USER=" + d.env.UserName, "LOGNAME=" + d.env.UserName, "PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb"}
 	res := shellenv.Probe(d.ctx, login.Effective, clean, "DOCKER_HOST", 5*time.Second)
 	switch {
@@ -389,6 +540,15 @@ func (d doctor) shell() []check {
 	return []check{pw, sh, reach}
 }
 
+// wantDockerHost is the DOCKER_HOST the user's tools should have ("" when no
+// rootless socket was found).
+func (d doctor) wantDockerHost() string {
+	if d.env.RootlessSocket == "" {
+		return ""
+	}
+	return "unix://" + d.env.RootlessSocket
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -396,10 +556,12 @@ func orNone(s string) string {
 	return s
 }
 
+// configs lints the configs under the current folder exactly as lint does:
+// the same session builds their options (flags, .devfix.jsonc, strategy).
 func (d doctor) configs() check {
 	c := check{Name: "configs", Status: statusOK}
 	var files, findings int
-	for _, l := range loadConfigs(d.env, []string{"."}) {
+	for _, l := range loadConfigs(d.ctx, d.env, []string{"."}) {
 		if errors.Is(l.err, devcontainer.ErrNoConfig) {
 			c.Detail = "no devcontainer.json under the current folder"
 			return c
@@ -409,9 +571,16 @@ func (d doctor) configs() check {
 			findings++
 			continue
 		}
-		res := devcontainer.Lint(d.ctx, l.config, &devcontainer.Options{Images: d.env.Images, Fs: d.env.Fs,
-			LookupEnv: d.env.LookupEnv, RootlessSocket: d.env.RootlessSocket, PortStart: d.env.PortStart})
-		findings += len(res.Diagnostics)
+		co, err := d.s.options(d.ctx, l.config)
+		if err != nil {
+			findings++
+			continue
+		}
+		for _, diag := range devcontainer.Lint(d.ctx, l.config, co.Options).Diagnostics {
+			if countsFailure(diag, co.strict) {
+				findings++
+			}
+		}
 	}
 	c.Detail = fmt.Sprintf("%d config(s), %d finding(s)", files, findings)
 	if findings > 0 {

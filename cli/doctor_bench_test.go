@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/devfix/devfix/shellenv"
-	"github.com/devfix/devfix/shellenv/enginetest"
+	"github.com/devfix/devfix/engine/enginetest"
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 
@@ -16,7 +16,7 @@ import (
 // unix socket, with the real shell probe and the real /proc and /sys. The
 // target is well under 250ms an op: one daemon ping, one shell probe.
 func BenchmarkDoctor(b *testing.B) {
-	eng := enginetest.Start(b, enginetest.Config{Rootless: true})
+	eng := enginetest.Start(b, enginetest.Config{Rootless: true, TCP: true})
 	home := b.TempDir()
 	lookup := func(k string) (string, bool) {
 		switch k {
@@ -31,9 +31,9 @@ func BenchmarkDoctor(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		fs := afero.NewOsFs()
-		env := &Env{Stdout: io.Discard, Stderr: io.Discard, Fs: fs, LookupEnv: lookup, Run: runArgv,
+		env := &Env{Stdout: io.Discard, Stderr: io.Discard, Fs: fs, LookupEnv: lookup, Run: run.Argv,
 			UID: int64(os.Getuid()), GID: int64(os.Getgid()), UserName: "bench"}
-		env.Images = &lazyDaemon{discovery: shellenv.Discovery{Fs: fs, LookupEnv: lookup, UID: os.Getuid(), Home: home}}
+		env.connectEngines()
 		Run(context.Background(), []string{"doctor"}, env)
 	}
 	if n := eng.Requests()["/_ping"]; n != b.N {

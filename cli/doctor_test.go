@@ -28,7 +28,7 @@ func TestDoctorDomainUser(t *testing.T) {
 		}
 		return "", false
 	}
-	r := run(t, env, "doctor")
+	r := devfix(t, env, "doctor")
 	if r.code != ExitFindings {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}
@@ -47,7 +47,7 @@ func TestDoctorDomainUser(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	r = run(t, env, "doctor", "--format", "json")
+	r = devfix(t, env, "doctor", "--format", "json")
 	if !strings.Contains(r.stdout, `"name": "/etc/subuid"`) || !strings.Contains(r.stdout, `"status": "fail"`) {
 		t.Errorf("json:\n%s", r.stdout)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 
@@ -23,6 +22,8 @@ func (env *Env) lookup(k string) (string, bool) {
 	return env.LookupEnv(k)
 }
 
+func (env *Env) workDir() string { return env.WorkDir }
+
 func (env *Env) procRoot() string {
 	if env.ProcRoot == "" {
 		return "/proc"
@@ -30,39 +31,35 @@ func (env *Env) procRoot() string {
 	return env.ProcRoot
 }
 
-func mapUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix map [--container|--host] [--gid] ID...")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Translates IDs between the containers of your rootless Docker daemon and the")
-	fmt.Fprintln(w, "host: container 0 is you, container N≥1 is subuid_start+N-1. The map comes from")
-	fmt.Fprintln(w, "the running daemon's uid_map (else /etc/subuid, else getsubids); devfix says which.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix map 1000            # container UID 1000 (vscode) → host UID")
-	fmt.Fprintln(w, "  devfix map --host 100999   # who is host UID 100999 in the container?")
+func mapCommand() command {
+	return command{
+		name: "map", summary: "translate container and host UIDs/GIDs of your rootless engine", args: "ID...",
+		about: `Translates IDs between the containers of your rootless Docker daemon and the
+host: container 0 is you, container N≥1 is subuid_start+N-1. The map comes from
+the running daemon's uid_map (else /etc/subuid, else getsubids); devfix says which.`,
+		examples: []string{"devfix map 1000            # container UID 1000 (vscode) → host UID", "devfix map --host 100999   # who is host UID 100999 in the container?"},
+		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+			var toContainer, container, gid bool
+			fs.BoolVar(&container, "container", false, "the IDs are container IDs (the default)")
+			fs.BoolVar(&toContainer, "host", false, "the IDs are host IDs")
+			fs.BoolVar(&gid, "gid", false, "translate group IDs instead of user IDs")
+			return func(ctx context.Context, env *Env, args []string) int {
+				return runMap(ctx, env, container, toContainer, gid, args)
+			}
+		},
+	}
 }
 
-func runMap(ctx context.Context, env *Env, args []string) int {
-	var toContainer, container, gid bool
-	fs := newFlagSet("map", env.Stderr, mapUsage)
-	fs.BoolVar(&container, "container", false, "the IDs are container IDs (the default)")
-	fs.BoolVar(&toContainer, "host", false, "the IDs are host IDs")
-	fs.BoolVar(&gid, "gid", false, "translate group IDs instead of user IDs")
-	if code, done := parseFlags(fs, args, env, mapUsage); done {
-		return code
-	}
+func runMap(ctx context.Context, env *Env, container, toContainer, gid bool, args []string) int {
 	if container && toContainer {
 		fmt.Fprintln(env.Stderr, "devfix map: --container and --host exclude each other")
 		return ExitBadInput
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, "devfix map: give at least one ID (devfix map --help)")
 		return ExitBadInput
 	}
-	maps, err := mounts.LookupMaps(ctx, env.Fs, env.procRoot(), env.who(), mounts.Runner(env.Run))
+	maps, err := mounts.LookupMaps(ctx, env.Fs, env.procRoot(), env.who(), env.Run)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devfix map: %v\n", err)
 		return ExitBadInput
@@ -72,7 +69,7 @@ func runMap(ctx context.Context, env *Env, args []string) int {
 		m, kind = maps.GID, "gid"
 	}
 	code := ExitOK
-	for _, a := range fs.Args() {
+	for _, a := range args {
 		id, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || id < 0 {
 			fmt.Fprintf(env.Stderr, "devfix map: %q is not an ID\n", a)
@@ -99,31 +96,27 @@ func runMap(ctx context.Context, env *Env, args []string) int {
 	return code
 }
 
-func reclaimUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix reclaim [--dry-run] PATH...")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Gives files under PATH that belong to your subordinate UIDs or GIDs (left there")
-	fmt.Fprintln(w, "by a non-root container user: the lock-out) back to you, by running chown as")
-	fmt.Fprintln(w, "container root inside your rootless daemon's user namespace (nsenter, by argv).")
-	fmt.Fprintln(w, "It touches nothing else, never follows a symbolic link, and keeps contents")
-	fmt.Fprintln(w, "and modes. Run it as yourself, with your rootless daemon running.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix reclaim --dry-run .")
-	fmt.Fprintln(w, "  devfix reclaim ~/src/app")
+func reclaimCommand() command {
+	return command{
+		name: "reclaim", summary: "give files your container users left behind back to you", args: "PATH...",
+		about: `Gives files under PATH that belong to your subordinate UIDs or GIDs (left there
+by a non-root container user: the lock-out) back to you, by running chown as
+container root inside your rootless daemon's user namespace (nsenter, by argv).
+It touches nothing else, never follows a symbolic link, and keeps contents
+and modes. Run it as yourself, with your rootless daemon running.`,
+		examples: []string{"devfix reclaim --dry-run .", "devfix reclaim ~/src/app"},
+		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+			var dry bool
+			fs.BoolVar(&dry, "dry-run", false, "only list what would be given back")
+			return func(ctx context.Context, env *Env, args []string) int {
+				return runReclaim(ctx, env, dry, args)
+			}
+		},
+	}
 }
 
-func runReclaim(ctx context.Context, env *Env, args []string) int {
-	var dry bool
-	fs := newFlagSet("reclaim", env.Stderr, reclaimUsage)
-	fs.BoolVar(&dry, "dry-run", false, "only list what would be given back")
-	if code, done := parseFlags(fs, args, env, reclaimUsage); done {
-		return code
-	}
-	if fs.NArg() == 0 {
+func runReclaim(ctx context.Context, env *Env, dry bool, args []string) int {
+	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, "devfix reclaim: give the PATH to reclaim (devfix reclaim --help)")
 		return ExitBadInput
 	}
@@ -145,7 +138,7 @@ func runReclaim(ctx context.Context, env *Env, args []string) int {
 		owner = mounts.StatOwner
 	}
 	code := ExitOK
-	for _, p := range fs.Args() {
+	for _, p := range args {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "devfix reclaim: %s: %v\n", p, err)
@@ -154,7 +147,7 @@ func runReclaim(ctx context.Context, env *Env, args []string) int {
 		}
 		o := mounts.ReclaimOptions{Fs: env.Fs, Owner: owner, Maps: maps, HostUID: env.UID, HostGID: env.GID, DryRun: dry}
 		if !dry {
-			o.Chown = mounts.NsenterChowner(mounts.Runner(env.Run), maps.ChildPID)
+			o.Chown = mounts.NsenterChowner(env.Run, maps.ChildPID)
 		}
 		done, err := mounts.Reclaim(ctx, abs, o)
 		verb := "gave back"

@@ -17,6 +17,8 @@ type jsonReport struct {
 type jsonFile struct {
 	Path          string           `json:"path"`
 	Strategy      string           `json:"strategy"`
+	Engine        string           `json:"engine"`
+	EngineWhy     string           `json:"engineWhy,omitempty"`
 	RemoteUser    jsonUser         `json:"remoteUser"`
 	ContainerUser jsonUser         `json:"containerUser"`
 	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
@@ -31,6 +33,7 @@ type jsonUser struct {
 }
 
 type jsonDiagnostic struct {
+	Path      string `json:"path"`
 	Rule      string `json:"rule"`
 	Severity  string `json:"severity"`
 	Message   string `json:"message"`
@@ -42,17 +45,18 @@ type jsonDiagnostic struct {
 	Fix       string `json:"fix,omitempty"`
 }
 
-func fileReport(c *devcontainer.Config, res devcontainer.Result, notes []string) jsonFile {
+func fileReport(c *devcontainer.Config, res devcontainer.Result, notes []string, o *devcontainer.Options) jsonFile {
 	f := jsonFile{
-		Path: c.Path, Strategy: string(res.Strategy),
+		Path: c.Path, Strategy: string(res.Strategy), Engine: string(o.Engine), EngineWhy: o.EngineWhy,
 		RemoteUser:    toJSONUser(res.Facts.Remote),
 		ContainerUser: toJSONUser(res.Facts.Container),
 		Diagnostics:   []jsonDiagnostic{},
 		Notes:         append([]string{}, notes...),
 	}
 	for _, d := range res.Diagnostics {
-		jd := jsonDiagnostic{Rule: d.RuleID, Severity: d.Severity.String(), Message: d.Message,
-			Line: d.Line, Column: d.Col, Offset: d.Start, EndOffset: d.End, Pointer: d.Pointer}
+		line, col := d.Position()
+		jd := jsonDiagnostic{Path: d.Path(), Rule: d.RuleID, Severity: d.Severity.String(), Message: d.Message,
+			Line: line, Column: col, Offset: d.Loc.Start, EndOffset: d.Loc.End, Pointer: d.Loc.Pointer()}
 		if len(d.Fixes) > 0 {
 			jd.Fix = d.Fixes[0].Message
 		}

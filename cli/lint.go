@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -11,43 +10,44 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func lintUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix lint [--format text|json|sarif|github] [--strategy root|env|acl] [PATH...]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Reports what stops each devcontainer.json working under rootless Docker.")
-	fmt.Fprintln(w, "PATH is a repo folder or a config file (default .). In a folder devfix reads")
-	fmt.Fprintln(w, ".devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/*/devcontainer.json.")
-	fmt.Fprintln(w, "Image users and labels come from the Docker daemon when one is reachable;")
-	fmt.Fprintln(w, "without one, what needs it is skipped with a note. Settings come from the")
-	fmt.Fprintln(w, ".devfix.jsonc found upward from each config (devfix init writes one).")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Silence a finding with a comment naming the rule (and why):")
-	fmt.Fprintln(w, "  // devfix-ignore-next-line rootless-remote-user -- we use ACLs")
-	fmt.Fprintln(w, "  // devfix-ignore-line <rule-id>[,<rule-id>]    // devfix-ignore-file <rule-id>")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix lint")
-	fmt.Fprintln(w, "  devfix lint --strategy env .devcontainer/devcontainer.json")
-	fmt.Fprintln(w, "  devfix lint --format sarif > devfix.sarif")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Output: path:line:col: message [rule-id] (byte columns). Under GitHub Actions the")
-	fmt.Fprintln(w, "default format is github. Exit status: 0 clean, 1 findings, 2 bad input or usage.")
+func lintCommand() command {
+	return command{
+		name: "lint", summary: "report what stops the configs working under a rootless engine", args: "[PATH...]",
+		about: `Reports what stops each devcontainer.json (and the compose files and Dockerfiles
+behind it) working under rootless Docker or rootless Podman. PATH is a repo folder
+or a config file (default .). In a folder devfix reads .devcontainer/devcontainer.json,
+.devcontainer.json and .devcontainer/*/devcontainer.json. Image users and labels
+come from the engine when one answers; without one, the documented users of the
+official dev container images are used, and what stays unknown is reported at info
+severity (shown, exit 0; --strict makes it fail). Settings come from the
+.devfix.jsonc found upward from each config (devfix init writes one).
+
+Silence a finding with a comment naming the rule (and why), on its line or the line
+above: // in devcontainer.json, # in compose files and Dockerfiles:
+  // devfix-ignore-next-line rootless-remote-user -- we use ACLs
+  # devfix-ignore-line docker-socket-mount -- CI only
+  // devfix-ignore-file <rule-id>
+
+Output: path:line:col: message [rule-id] (byte columns). Under GitHub Actions the
+default format is github. Exit status: 0 clean (info findings only), 1 errors or
+warnings, 2 bad input or usage.`,
+		examples: []string{"devfix lint", "devfix lint --strategy env .devcontainer/devcontainer.json", "devfix lint --format sarif > devfix.sarif", "devfix lint --strict   # in CI: unknown users fail too"},
+		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+			var f lintFlags
+			var format, color string
+			f.register(fs)
+			fs.StringVar(&format, "format", "", "output format: text, json, sarif or github (default text; github under GitHub Actions)")
+			fs.StringVar(&color, "color", "auto", "color the text output: auto (a terminal without NO_COLOR), always or never")
+			return func(ctx context.Context, env *Env, args []string) int {
+				return runLint(ctx, env, f, format, color, args)
+			}
+		},
+	}
 }
 
-func runLint(ctx context.Context, env *Env, args []string) int {
-	var c common
-	var format, color string
-	fs := newFlagSet("lint", env.Stderr, lintUsage)
-	c.register(fs)
-	fs.StringVar(&format, "format", "", "output format: text, json, sarif or github (default text; github under GitHub Actions)")
-	fs.StringVar(&color, "color", "auto", "color the text output: auto (a terminal without NO_COLOR), always or never")
-	if code, done := parseFlags(fs, args, env, lintUsage); done {
-		return code
-	}
-	if !c.validate(env, "lint") {
+func runLint(ctx context.Context, env *Env, f lintFlags, format, color string, args []string) int {
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(env.Stderr, "devfix lint: %v\n", err)
 		return ExitBadInput
 	}
 	if format == "" {
@@ -64,15 +64,15 @@ func runLint(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "devfix lint: --color: want auto, always or never, not %q\n", color)
 		return ExitBadInput
 	}
+	s := newSession(env, f)
 	var report jsonReport
 	var files []fileResult
 	code := ExitOK
-	for _, l := range loadConfigs(env, fs.Args()) {
-		var o *devcontainer.Options
-		var note string
+	for _, l := range loadConfigs(ctx, env, args) {
+		var co configOptions
 		err := l.err
 		if err == nil {
-			o, note, err = c.options(ctx, env, l.config)
+			co, err = s.options(ctx, l.config)
 		}
 		if err != nil {
 			report.Errors = append(report.Errors, err.Error())
@@ -80,21 +80,23 @@ func runLint(ctx context.Context, env *Env, args []string) int {
 			code = ExitBadInput
 			continue
 		}
-		res := devcontainer.Lint(ctx, l.config, o)
-		notes := res.Facts.Notes
-		if note != "" {
-			notes = append([]string{note}, notes...)
-		}
-		if len(res.Diagnostics) > 0 && code == ExitOK {
-			code = ExitFindings
+		res := devcontainer.Lint(ctx, l.config, co.Options)
+		notes := append(append([]string{}, co.notes...), res.Notes...)
+		for _, d := range res.Diagnostics {
+			if countsFailure(d, co.strict) && code == ExitOK {
+				code = ExitFindings
+			}
 		}
 		if format != "json" {
 			for _, n := range notes {
 				fmt.Fprintf(env.Stderr, "%s: note: %s\n", l.path, n)
 			}
 		}
-		files = append(files, fileResult{config: l.config, res: res, notes: notes})
-		report.Files = append(report.Files, fileReport(l.config, res, notes))
+		files = append(files, fileResult{config: l.config, res: res, notes: notes, engine: co.Engine, engineWhy: co.EngineWhy})
+		report.Files = append(report.Files, fileReport(l.config, res, notes, co.Options))
+	}
+	if s.detected != nil && format != "json" {
+		fmt.Fprintf(env.Stderr, "devfix: engine %s: %s\n", s.detected.Kind, s.detected.Reason)
 	}
 	var err error
 	switch format {
@@ -114,43 +116,27 @@ func runLint(ctx context.Context, env *Env, args []string) int {
 	return code
 }
 
-func initUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix init [--force] [FOLDER]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Writes "+devcontainer.SettingsFile+" in FOLDER (default .), listing every rule at its default")
-	fmt.Fprintln(w, "severity and the default strategy, ready to edit.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix init            # in the repository root")
-	fmt.Fprintln(w, "  devfix init --force .  # start over from the defaults")
-}
-
-func runInit(_ context.Context, env *Env, args []string) int {
+func initSetup(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 	var force bool
-	fs := newFlagSet("init", env.Stderr, initUsage)
 	fs.BoolVar(&force, "force", false, "replace an existing "+devcontainer.SettingsFile)
-	if code, done := parseFlags(fs, args, env, initUsage); done {
-		return code
+	return func(_ context.Context, env *Env, args []string) int {
+		dir := "."
+		if len(args) > 1 {
+			fmt.Fprintln(env.Stderr, "devfix init: at most one FOLDER")
+			return ExitBadInput
+		} else if len(args) == 1 {
+			dir = args[0]
+		}
+		path := strings.TrimPrefix(dir+"/"+devcontainer.SettingsFile, "./")
+		if _, err := env.Fs.Stat(path); err == nil && !force {
+			fmt.Fprintf(env.Stderr, "%s: already exists (devfix init --force replaces it)\n", path)
+			return ExitBadInput
+		}
+		if err := env.writeInRepo(path, []byte(devcontainer.DefaultSettings()), dir); err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return ExitBadInput
+		}
+		fmt.Fprintf(env.Stdout, "%s: written\n", path)
+		return ExitOK
 	}
-	dir := "."
-	if fs.NArg() > 1 {
-		fmt.Fprintln(env.Stderr, "devfix init: at most one FOLDER")
-		return ExitBadInput
-	} else if fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	}
-	path := strings.TrimPrefix(dir+"/"+devcontainer.SettingsFile, "./")
-	if _, err := env.Fs.Stat(path); err == nil && !force {
-		fmt.Fprintf(env.Stderr, "%s: already exists (devfix init --force replaces it)\n", path)
-		return ExitBadInput
-	}
-	if err := writeAtomic(env.Fs, path, []byte(devcontainer.DefaultSettings())); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return ExitBadInput
-	}
-	fmt.Fprintf(env.Stdout, "%s: written\n", path)
-	return ExitOK
 }

@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,114 +11,211 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/run"
 	"github.com/devfix/devfix/mounts"
-	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 )
 
 // OSEnv is the real world: the process's streams, the OS filesystem and
-// environment, the Docker daemon found the way the docker CLI finds it, and
-// helper programs run by argv.
+// environment, the container engine found the way the docker CLI (or
+// VS Code's dockerPath) finds it, and helper programs run by argv. Nothing
+// here costs more than a stat: connections are made when a rule needs one.
 func OSEnv() *Env {
 	fsys := afero.NewOsFs()
 	env := &Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Fs: fsys, LookupEnv: os.LookupEnv, Run: runArgv,
+		Fs: fsys, LookupEnv: os.LookupEnv, Run: run.Argv, LookPath: exec.LookPath,
 	}
-	home, _ := os.UserHomeDir()
-	disc := shellenv.Discovery{Fs: fsys, LookupEnv: os.LookupEnv, UID: os.Getuid(), Home: home}
-	env.Images = &lazyDaemon{discovery: disc}
+	env.WorkDir, _ = os.Getwd()
 	env.UID, env.GID = int64(os.Getuid()), int64(os.Getgid())
 	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
 		env.UserName = u.Username
 	} else {
 		env.UserName = os.Getenv("USER")
 	}
-	env.Host = &osHost{env: env}
+	disc := env.discovery()
 	env.RootlessSocket = disc.RootlessSocket()
+	env.PodmanSocket = disc.PodmanSocket()
+	env.connectEngines()
+	env.Host = &osHost{env: env}
 	if b, err := afero.ReadFile(fsys, "/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
 		env.PortStart, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	return env
 }
 
-// runArgv runs a helper program by argv (never through a shell).
-func runArgv(ctx context.Context, argv []string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.Bytes(), err
+func (env *Env) discovery() engine.Discovery {
+	return engine.Discovery{Fs: env.Fs, LookupEnv: env.LookupEnv, UID: int(env.UID), Home: env.home()}
 }
 
-// lazyDaemon connects on the first image question, so configs that need no
-// daemon never wait for one, and caches every answer.
-type lazyDaemon struct {
-	discovery shellenv.Discovery
-	once      sync.Once
-	daemon    *shellenv.Daemon
-	err       error
-	cache     map[string]devcontainer.ImageInfo
+// detectEngine decides which engine the user's dev containers run on.
+func (env *Env) detectEngine(ctx context.Context) engine.Detection {
+	in := engine.DetectInput{Discovery: env.discovery(), Run: env.Run, LookPath: env.LookPath}
+	if in.LookPath == nil {
+		in.LookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+	}
+	in.DockerPath, in.DockerPathFrom = env.vscodeDockerPath()
+	return engine.Detect(ctx, in)
 }
 
-func (l *lazyDaemon) connect(ctx context.Context) error {
+// connectEngines wires Engine to lazy connections to the engines found the
+// way the docker CLI (or, for Podman, its socket and CLI) finds them.
+func (env *Env) connectEngines() {
+	conns := &osEngines{env: env, disc: env.discovery(), by: map[devcontainer.Engine]*lazyEngine{}}
+	env.Engine = conns.get
+}
+
+// osEngines hands out one lazy connection per engine kind.
+type osEngines struct {
+	env  *Env
+	disc engine.Discovery
+	mu   sync.Mutex
+	by   map[devcontainer.Engine]*lazyEngine
+}
+
+func (o *osEngines) get(kind devcontainer.Engine) devcontainer.Images {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if l, ok := o.by[kind]; ok {
+		return l
+	}
+	l := &lazyEngine{env: o.env, disc: o.disc, kind: kind}
+	o.by[kind] = l
+	return l
+}
+
+// lazyEngine connects on the first question, so configs that need no engine
+// never wait for one, and caches every answer. Under Podman it uses the
+// API socket when the service runs, else the podman CLI (by argv).
+type lazyEngine struct {
+	env  *Env
+	disc engine.Discovery
+	kind devcontainer.Engine
+
+	once   sync.Once
+	daemon *engine.Daemon
+	images engine.Images
+	err    error
+	mu     sync.Mutex
+	cache  map[string]engine.Image
+	files  map[string][]byte
+}
+
+func (l *lazyEngine) connect(ctx context.Context) error {
 	l.once.Do(func() {
-		eps, err := l.discovery.Endpoints()
-		if err != nil {
-			l.err = err
-			return
+		var eps []engine.Endpoint
+		if l.kind == devcontainer.EnginePodman {
+			if sock := l.disc.PodmanSocket(); sock != "" {
+				eps = []engine.Endpoint{{Host: "unix://" + sock, Source: sock}}
+			}
+		} else {
+			eps, l.err = l.disc.Endpoints()
+			if l.err != nil {
+				return
+			}
 		}
-		if len(eps) == 0 {
-			l.err = fmt.Errorf("no socket found; set DOCKER_HOST or start your rootless daemon")
-			return
+		if len(eps) > 0 {
+			l.daemon, l.err = l.env.connect(ctx, eps)
+			if l.err == nil {
+				l.images = l.daemon
+				return
+			}
 		}
-		l.daemon, l.err = shellenv.Connect(ctx, eps, 2*time.Second)
+		if l.kind == devcontainer.EnginePodman && l.env.LookPath != nil {
+			if p, err := l.env.LookPath("podman"); err == nil {
+				l.images, l.err = engine.PodmanCLI{Run: l.env.Run, Path: p}, nil
+				return
+			}
+		}
+		if l.err == nil {
+			if l.kind == devcontainer.EnginePodman {
+				l.err = errors.New("no Podman API socket and no podman on PATH")
+			} else {
+				l.err = errors.New("no socket found; set DOCKER_HOST or start your rootless daemon")
+			}
+		}
 	})
 	return l.err
 }
 
-func (l *lazyDaemon) InspectImage(ctx context.Context, ref string) (devcontainer.ImageInfo, error) {
-	if info, ok := l.cache[ref]; ok {
+func (l *lazyEngine) InspectImage(ctx context.Context, ref string) (engine.Image, error) {
+	l.mu.Lock()
+	info, ok := l.cache[ref]
+	l.mu.Unlock()
+	if ok {
 		return info, nil
 	}
 	if err := l.connect(ctx); err != nil {
-		return devcontainer.ImageInfo{}, &devcontainer.NoDaemonError{Reason: err.Error()}
+		return engine.Image{}, &devcontainer.NoDaemonError{Reason: err.Error()}
 	}
-	img, err := l.daemon.InspectImage(ctx, ref)
+	info, err := l.images.InspectImage(ctx, ref)
 	if err != nil {
-		return devcontainer.ImageInfo{}, err
+		return engine.Image{}, err
 	}
-	info := devcontainer.ImageInfo{Found: img.Found, User: img.User, Labels: img.Labels}
+	l.mu.Lock()
 	if l.cache == nil {
-		l.cache = map[string]devcontainer.ImageInfo{}
+		l.cache = map[string]engine.Image{}
 	}
 	l.cache[ref] = info
+	l.mu.Unlock()
 	return info, nil
 }
 
-// Daemon returns the connected daemon (connecting on first use).
-func (l *lazyDaemon) Daemon(ctx context.Context) (*shellenv.Daemon, error) {
+func (l *lazyEngine) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
+	key := ref + "\x00" + path
+	l.mu.Lock()
+	data, ok := l.files[key]
+	l.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	if err := l.connect(ctx); err != nil {
+		return nil, &devcontainer.NoDaemonError{Reason: err.Error()}
+	}
+	data, err := l.images.ReadImageFile(ctx, ref, path)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.files == nil {
+		l.files = map[string][]byte{}
+	}
+	l.files[key] = data
+	l.mu.Unlock()
+	return data, nil
+}
+
+// Daemon returns the connected API daemon (connecting on first use); an
+// error when there is none (also for Podman answered by its CLI).
+func (l *lazyEngine) Daemon(ctx context.Context) (*engine.Daemon, error) {
 	if err := l.connect(ctx); err != nil {
 		return nil, err
+	}
+	if l.daemon == nil {
+		return nil, errors.New("the Podman API service is not running (devfix used the podman CLI)")
 	}
 	return l.daemon, nil
 }
 
 // DaemonFacts describes the daemon (connecting on first use).
-func (l *lazyDaemon) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts, error) {
-	if err := l.connect(ctx); err != nil {
+func (l *lazyEngine) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts, error) {
+	d, err := l.Daemon(ctx)
+	if err != nil {
 		return devcontainer.DaemonFacts{}, &devcontainer.NoDaemonError{Reason: err.Error()}
 	}
-	return devcontainer.DaemonFacts{Rootless: l.daemon.Rootless, CgroupDriver: l.daemon.Info.CgroupDriver, CgroupVersion: l.daemon.Info.CgroupVersion}, nil
+	info, err := d.Info(ctx)
+	if err != nil {
+		return devcontainer.DaemonFacts{}, err
+	}
+	return devcontainer.DaemonFacts{Rootless: d.Rootless, CgroupDriver: info.CgroupDriver, CgroupVersion: info.CgroupVersion}, nil
 }
 
 // osHost answers host questions from /proc, /etc/subuid and getfacl. The
-// UID map is looked up once (it means a scan of /proc).
+// UID map is looked up once, and only when a rule asks (it may mean a scan
+// of /proc).
 type osHost struct {
 	env     *Env
 	mapOnce sync.Once
@@ -130,7 +227,7 @@ func (h *osHost) User() (int64, string) { return h.env.UID, h.env.UserName }
 
 func (h *osHost) IDMap() (mounts.IDMap, string, error) {
 	h.mapOnce.Do(func() {
-		h.maps, h.mapErr = mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), mounts.Runner(h.env.Run))
+		h.maps, h.mapErr = mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), h.env.Run)
 	})
 	return h.maps.UID, h.maps.Source, h.mapErr
 }
@@ -138,7 +235,7 @@ func (h *osHost) IDMap() (mounts.IDMap, string, error) {
 func (h *osHost) ACL(path string) (devcontainer.ACL, error) {
 	out, err := h.env.Run(context.Background(), []string{"getfacl", "--absolute-names", "--omit-header", "--numeric", "--", path})
 	if err != nil {
-		return nil, fmt.Errorf("getfacl: %v: %s", err, strings.TrimSpace(string(out)))
+		return nil, fmt.Errorf("getfacl: %v", err)
 	}
 	var acl devcontainer.ACL
 	for _, line := range strings.Split(string(out), "\n") {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/internal/source"
 )
 
 // Output formats of lint.
@@ -15,9 +16,11 @@ var lintFormats = []string{"text", "json", "sarif", "github"}
 
 // fileResult is one linted config, for the formatters.
 type fileResult struct {
-	config *devcontainer.Config
-	res    devcontainer.Result
-	notes  []string
+	config    *devcontainer.Config
+	res       devcontainer.Result
+	notes     []string
+	engine    devcontainer.Engine
+	engineWhy string
 }
 
 // colorOn decides --color auto: only on a terminal, never with NO_COLOR or
@@ -53,22 +56,32 @@ const (
 )
 
 // writeText prints `path:line:col: message [rule-id]`; with color it also
-// shows the source line with a ^~~~ marker under the span.
+// shows the source line with a ^~~~ marker under the span. Info findings say
+// so before the message.
 func writeText(w io.Writer, files []fileResult, color bool) {
 	for _, f := range files {
 		for _, d := range f.res.Diagnostics {
 			if !color {
-				fmt.Fprintf(w, "%s:%d:%d: %s [%s]\n", d.Path, d.Line, d.Col, d.Message, d.RuleID)
+				if d.Severity == devcontainer.SeverityInfo {
+					line, col := d.Position()
+					fmt.Fprintf(w, "%s:%d:%d: info: %s [%s]\n", d.Path(), line, col, source.EscapeControl(d.Message), d.RuleID)
+					continue
+				}
+				fmt.Fprintln(w, d.String())
 				continue
 			}
 			sev := ansiYellow
-			if d.Severity == devcontainer.SeverityError {
+			switch d.Severity {
+			case devcontainer.SeverityError:
 				sev = ansiRed
+			case devcontainer.SeverityInfo:
+				sev = ansiCyan
 			}
-			fmt.Fprintf(w, "%s%s:%d:%d:%s %s%s%s %s[%s]%s\n", ansiBold, d.Path, d.Line, d.Col, ansiReset,
-				sev, d.Message, ansiReset, ansiDim, d.RuleID, ansiReset)
-			line, marker := snippet(f.config.Body, d.Start, d.End)
-			fmt.Fprintf(w, "  %s\n  %s%s%s\n", line, ansiCyan, marker, ansiReset)
+			line, col := d.Position()
+			fmt.Fprintf(w, "%s%s:%d:%d:%s %s%s%s %s[%s]%s\n", ansiBold, d.Path(), line, col, ansiReset,
+				sev, source.EscapeControl(d.Message), ansiReset, ansiDim, d.RuleID, ansiReset)
+			text, marker := snippet(d.Loc.File.Body, d.Loc.Start, d.Loc.End)
+			fmt.Fprintf(w, "  %s\n  %s%s%s\n", text, ansiCyan, marker, ansiReset)
 		}
 	}
 }
@@ -117,12 +130,13 @@ func ghEscape(s string, prop bool) string {
 func writeGitHub(w io.Writer, files []fileResult) {
 	for _, f := range files {
 		for _, d := range f.res.Diagnostics {
-			level := "warning"
-			if d.Severity == devcontainer.SeverityError {
-				level = "error"
+			level := map[devcontainer.Severity]string{devcontainer.SeverityError: "error", devcontainer.SeverityWarning: "warning"}[d.Severity]
+			if level == "" {
+				level = "notice"
 			}
+			line, col := d.Position()
 			fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s [%s]\n", level,
-				ghEscape(d.Path, true), d.Line, d.Col, ghEscape("devfix "+d.RuleID, true), ghEscape(d.Message, false), d.RuleID)
+				ghEscape(slash(d.Path()), true), line, col, ghEscape("devfix "+d.RuleID, true), ghEscape(d.Message, false), d.RuleID)
 		}
 	}
 }
@@ -172,14 +186,19 @@ func writeSARIF(w io.Writer, files []fileResult, version string) error {
 	results := []map[string]any{}
 	for _, f := range files {
 		for _, d := range f.res.Diagnostics {
-			endLine, endCol := f.config.Position(max(d.End, d.Start))
+			line, col := d.Position()
+			endLine, endCol := d.Loc.File.Position(max(d.Loc.End, d.Loc.Start))
+			bom := 0
+			if d.Loc.File.BOM {
+				bom = 3
+			}
 			results = append(results, map[string]any{
 				"ruleId": d.RuleID, "ruleIndex": index[d.RuleID], "level": sarifLevel(d.Severity),
 				"message": msg{Text: d.Message},
 				"locations": []any{map[string]any{"physicalLocation": map[string]any{
-					"artifactLocation": map[string]any{"uri": slash(d.Path)},
-					"region": map[string]any{"startLine": d.Line, "startColumn": d.Col, "endLine": endLine, "endColumn": endCol,
-						"byteOffset": d.Start + bomLen(f.config), "byteLength": d.End - d.Start},
+					"artifactLocation": map[string]any{"uri": slash(d.Path())},
+					"region": map[string]any{"startLine": line, "startColumn": col, "endLine": endLine, "endColumn": endCol,
+						"byteOffset": d.Loc.Start + bom, "byteLength": d.Loc.End - d.Loc.Start},
 				}}},
 			})
 		}
@@ -201,9 +220,4 @@ func writeSARIF(w io.Writer, files []fileResult, version string) error {
 	return enc.Encode(log)
 }
 
-func bomLen(c *devcontainer.Config) int {
-	if c.BOM {
-		return 3
-	}
-	return 0
-}
+func slash(p string) string { return strings.ReplaceAll(strings.TrimPrefix(p, "./"), "\\", "/") }

@@ -4,26 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/spf13/pflag"
 )
-
-func rulesUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix rules [--format text|json|markdown]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Lists every rule: ID, severity, the strategies it applies to, and its title.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix rules")
-	fmt.Fprintln(w, "  devfix rules --format json | jq -r '.[].id'")
-}
 
 type jsonRule struct {
 	ID         string   `json:"id"`
@@ -35,15 +21,17 @@ type jsonRule struct {
 	Good       string   `json:"good"`
 }
 
-func runRules(ctx context.Context, env *Env, args []string) int {
-	format := "text"
-	fs := newFlagSet("rules", env.Stderr, rulesUsage)
+func rulesSetup(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+	var format string
 	fs.StringVar(&format, "format", "text", "output format: text, json or markdown (docs/rules.md)")
-	if code, done := parseFlags(fs, args, env, rulesUsage); done {
-		return code
+	return func(ctx context.Context, env *Env, args []string) int {
+		return runRules(env, format, args)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "devfix rules: unexpected argument %q\n", fs.Arg(0))
+}
+
+func runRules(env *Env, format string, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(env.Stderr, "devfix rules: unexpected argument %q\n", args[0])
 		return ExitBadInput
 	}
 	switch format {

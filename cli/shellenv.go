@@ -4,60 +4,64 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
 )
 
-func shellenvUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: devfix shellenv [--shell sh|bash|zsh|fish] [--install | --uninstall | --context]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Prints the lines that point the shell at your rootless Docker daemon:")
-	fmt.Fprintln(w, "DOCKER_HOST, and DEVFIX_REMOTE_USER=root and DEVFIX_CONTAINER_USER=root (for")
-	fmt.Fprintln(w, "configs fixed with --strategy env). --install writes them, as a managed block,")
-	fmt.Fprintln(w, "into the startup files the shell VS Code starts (-i -l -c) really reads, then")
-	fmt.Fprintln(w, "starts each of those shells the same way and checks that DOCKER_HOST arrives.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, `  eval "$(devfix shellenv)"`)
-	fmt.Fprintln(w, "  devfix shellenv --shell fish | source")
-	fmt.Fprintln(w, "  devfix shellenv --install      # for VS Code Remote-SSH")
-	fmt.Fprintln(w, "  devfix shellenv --context      # local VS Code: a docker context named rootless")
+func shellenvCommand() command {
+	return command{
+		name: "shellenv", summary: "print (or --install) what your engine needs: DOCKER_HOST, DEVFIX_* variables",
+		about: `Prints the lines that point the shell at your rootless engine and set the
+variables configs fixed with --strategy env read:
+  rootless Docker: DOCKER_HOST, DEVFIX_REMOTE_USER=root, DEVFIX_CONTAINER_USER=root,
+                   DEVFIX_DOCKER_SOCKET (your socket, for socket mounts)
+  rootless Podman: DEVFIX_USERNS=keep-id (the CLI's UID update works for you), or for a
+                   host UID your subordinate range cannot hold (a domain user)
+                   DEVFIX_USERNS=keep-id:uid=1000,gid=1000 and DEVFIX_REMOTE_USER=1000
+                   (the image user of the official images is 1000:1000);
+                   DEVFIX_DOCKER_SOCKET when Podman's API socket runs
+--install writes them, as a managed block, into the startup files the shell VS Code
+starts (-i -l -c) really reads, then starts each of those shells the same way and
+checks that they arrive. A VS Code server that is already running keeps its old
+environment: restart it (devfix doctor says which).`,
+		examples: []string{`eval "$(devfix shellenv)"`, "devfix shellenv --shell fish | source", "devfix shellenv --install      # for VS Code Remote-SSH", "devfix shellenv --context      # local VS Code: a docker context named rootless"},
+		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+			var f shellenvFlags
+			fs.StringVar(&f.shell, "shell", "", "sh, bash, zsh or fish (default: your login shell)")
+			fs.StringVar(&f.engine, "engine", "", "docker or podman (default: detected)")
+			fs.BoolVar(&f.install, "install", false, "write the lines into your shell startup files and verify them")
+			fs.BoolVar(&f.uninstall, "uninstall", false, "remove what --install wrote")
+			fs.BoolVar(&f.context, "context", false, "create (if needed) and select a docker CLI context \"rootless\" instead (Docker only)")
+			return func(ctx context.Context, env *Env, args []string) int {
+				return runShellenv(ctx, env, f, args)
+			}
+		},
+	}
 }
 
 type shellenvFlags struct {
-	shell                       string
+	shell, engine               string
 	install, uninstall, context bool
 }
 
-func runShellenv(ctx context.Context, env *Env, args []string) int {
-	var f shellenvFlags
-	fs := newFlagSet("shellenv", env.Stderr, shellenvUsage)
-	fs.StringVar(&f.shell, "shell", "", "sh, bash, zsh or fish (default: your login shell)")
-	fs.BoolVar(&f.install, "install", false, "write the lines into your shell startup files and verify them")
-	fs.BoolVar(&f.uninstall, "uninstall", false, "remove what --install wrote")
-	fs.BoolVar(&f.context, "context", false, "create (if needed) and select a docker CLI context \"rootless\" instead")
-	if code, done := parseFlags(fs, args, env, shellenvUsage); done {
-		return code
-	}
+func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) int {
 	n := 0
 	for _, b := range []bool{f.install, f.uninstall, f.context} {
 		if b {
 			n++
 		}
 	}
-	if n > 1 || fs.NArg() > 0 {
+	if n > 1 || len(args) > 0 {
 		fmt.Fprintln(env.Stderr, "devfix shellenv: --install, --uninstall and --context exclude each other, and it takes no arguments")
 		return ExitBadInput
 	}
@@ -68,24 +72,35 @@ func runShellenv(ctx context.Context, env *Env, args []string) int {
 	if f.uninstall {
 		return uninstallBlocks(env)
 	}
-	sock, rootless, err := rootlessDaemon(ctx, env)
+	s := newSession(env, lintFlags{engine: f.engine})
+	if err := s.flags.validate(); err != nil {
+		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
+		return ExitBadInput
+	}
+	kind, why := s.engineFor(ctx, nil)
+	vars, err := engineVars(ctx, env, kind)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
 		return ExitFindings
 	}
 	if f.context {
-		return useContext(ctx, env, sock)
+		if kind != devcontainer.EngineDocker {
+			fmt.Fprintf(env.Stderr, "devfix shellenv: --context is for Docker; your engine is %s (%s)\n", kind, why)
+			return ExitBadInput
+		}
+		return useContext(ctx, env, strings.TrimPrefix(vars.dockerHost, "unix://"))
 	}
-	login := shellenv.DetectLoginShell(ctx, env.Fs, shellenv.Runner(env.Run), env.LookupEnv, env.UserName)
+	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.UserName)
 	if f.install {
-		return installBlocks(ctx, env, login, sock, rootless, f.shell)
+		fmt.Fprintf(env.Stdout, "engine %s: %s\n", kind, why)
+		return installBlocks(ctx, env, login, vars, f.shell)
 	}
-	kind := f.shell
-	if kind == "" {
-		kind = shellenv.Kind(login.Effective)
+	kindOf := f.shell
+	if kindOf == "" {
+		kindOf = shellenv.Kind(login.Effective)
 	}
-	for _, v := range literalVars(sock, rootless) {
-		if kind == "fish" {
+	for _, v := range vars.literal {
+		if kindOf == "fish" {
 			fmt.Fprintf(env.Stdout, "set -gx %s %s;\n", v.Name, shellenv.Quote("fish", v.Value))
 		} else {
 			fmt.Fprintf(env.Stdout, "export %s=%s;\n", v.Name, shellenv.Quote("sh", v.Value))
@@ -94,48 +109,84 @@ func runShellenv(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-// rootlessDaemon finds the user's rootless socket and asks the daemon
-// whether it is rootless.
-func rootlessDaemon(ctx context.Context, env *Env) (string, bool, error) {
+// shellVars are the variables for one engine: literal (to print) and for
+// startup files (where /run/user/<uid> is written with $(id -u), so one
+// dotfile works for every user and machine).
+type shellVars struct {
+	literal, block []shellenv.Var
+	dockerHost     string // "" under Podman
+}
+
+func (sv *shellVars) add(name, literal, block, fish string) {
+	sv.literal = append(sv.literal, shellenv.Var{Name: name, Value: literal})
+	sv.block = append(sv.block, shellenv.Var{Name: name, Value: block, FishValue: fish})
+}
+
+func (sv *shellVars) addLiteral(name, value string) {
+	sv.add(name, value, shellenv.Quote("sh", value), shellenv.Quote("fish", value))
+}
+
+// engineVars works out what the user's shells need for the engine.
+func engineVars(ctx context.Context, env *Env, kind devcontainer.Engine) (*shellVars, error) {
+	sv := &shellVars{}
+	if kind == devcontainer.EnginePodman {
+		mode, remote := podmanUserns(env)
+		sv.addLiteral(devcontainer.EnvUserns, mode)
+		if remote != "" {
+			sv.addLiteral(devcontainer.EnvRemoteUser, remote)
+		}
+		if env.PodmanSocket != "" {
+			sv.addLiteral(devcontainer.EnvDockerSocket, env.PodmanSocket)
+		}
+		return sv, nil
+	}
+	sock, err := rootlessDaemon(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	sv.dockerHost = "unix://" + sock
+	if sock == fmt.Sprintf("/run/user/%d/docker.sock", env.UID) {
+		sv.add("DOCKER_HOST", sv.dockerHost, `"unix:///run/user/$(id -u)/docker.sock"`, `"unix:///run/user/"(id -u)"/docker.sock"`)
+		sv.add(devcontainer.EnvDockerSocket, sock, `"/run/user/$(id -u)/docker.sock"`, `"/run/user/"(id -u)"/docker.sock"`)
+	} else {
+		sv.addLiteral("DOCKER_HOST", sv.dockerHost)
+		sv.addLiteral(devcontainer.EnvDockerSocket, sock)
+	}
+	sv.addLiteral(devcontainer.EnvRemoteUser, "root")
+	sv.addLiteral(devcontainer.EnvContainerUser, "root")
+	return sv, nil
+}
+
+// podmanUserns is the --userns mode the env strategy's DEVFIX_USERNS gives a
+// Podman user: plain keep-id when the CLI's UID update can give the image
+// user the host UID (the subordinate range holds it), else keep-id with the
+// official images' user 1000:1000 and that user as the remote user (a
+// numeric remote user skips the UID update).
+func podmanUserns(env *Env) (mode, remoteUser string) {
+	if env.Host != nil {
+		if m, _, err := env.Host.IDMap(); err == nil && devcontainer.UIDUpdateFits(env.UID, m) {
+			return "keep-id", ""
+		}
+	}
+	return "keep-id:uid=1000,gid=1000", "1000"
+}
+
+// rootlessDaemon finds the user's rootless socket and asks it whether it is
+// rootless.
+func rootlessDaemon(ctx context.Context, env *Env) (string, error) {
 	sock := env.RootlessSocket
 	if sock == "" {
-		return "", false, errors.New("no rootless Docker socket found ($XDG_RUNTIME_DIR/docker.sock, /run/user/<uid>/docker.sock, ~/.docker/run/docker.sock): start your rootless daemon (dockerd-rootless.sh), then run this again")
+		return "", errors.New("no rootless Docker socket found ($XDG_RUNTIME_DIR/docker.sock, /run/user/<uid>/docker.sock, ~/.docker/run/docker.sock): start your rootless daemon (dockerd-rootless.sh), then run this again")
 	}
-	d, err := shellenv.Connect(ctx, []shellenv.Endpoint{{Host: "unix://" + sock, Source: sock}}, 2*time.Second)
+	d, err := env.connect(ctx, []engine.Endpoint{{Host: "unix://" + sock, Source: sock}})
 	if err != nil {
-		return "", false, fmt.Errorf("the daemon at %s does not answer: %v", sock, err)
+		return "", fmt.Errorf("the daemon at %s does not answer: %v", sock, err)
 	}
 	defer d.Close()
 	if !d.Rootless {
-		return "", false, fmt.Errorf("the daemon at %s is not rootless", sock)
+		return "", fmt.Errorf("the daemon at %s is not rootless (%s)", sock, d.RootlessFrom)
 	}
-	return sock, true, nil
-}
-
-func literalVars(sock string, rootless bool) []shellenv.Var {
-	vars := []shellenv.Var{{Name: "DOCKER_HOST", Value: "unix://" + sock}}
-	if rootless {
-		vars = append(vars, shellenv.Var{Name: devcontainer.EnvRemoteUser, Value: "root"}, shellenv.Var{Name: devcontainer.EnvContainerUser, Value: "root"})
-	}
-	return vars
-}
-
-// blockVars are the variables for startup files: the socket under
-// /run/user/<uid> is written with $(id -u), so one dotfile works for every
-// user and machine.
-func blockVars(env *Env, sock string, rootless bool) []shellenv.Var {
-	host := shellenv.Var{Name: "DOCKER_HOST", Value: shellenv.Quote("sh", "unix://"+sock), FishValue: shellenv.Quote("fish", "unix://"+sock)}
-	if sock == fmt.Sprintf("/run/user/%d/docker.sock", env.UID) {
-		host.Value = `"unix:///run/user/$(id -u)/docker.sock"`
-		host.FishValue = `"unix:///run/user/"(id -u)"/docker.sock"`
-	}
-	vars := []shellenv.Var{host}
-	if rootless {
-		for _, n := range []string{devcontainer.EnvRemoteUser, devcontainer.EnvContainerUser} {
-			vars = append(vars, shellenv.Var{Name: n, Value: "root", FishValue: "root"})
-		}
-	}
-	return vars
+	return sock, nil
 }
 
 func (env *Env) home() string {
@@ -158,7 +209,7 @@ func installTargets(login shellenv.LoginShell, forced string) []string {
 	return kinds
 }
 
-func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, sock string, rootless bool, forced string) int {
+func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, vars *shellVars, forced string) int {
 	code := ExitOK
 	home := env.home()
 	kinds := installTargets(login, forced)
@@ -174,8 +225,8 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 			}
 			done[path] = true
 			old, err := afero.ReadFile(env.Fs, path)
-			if err != nil && !errors.Is(err, afero.ErrFileNotFound) && !strings.Contains(err.Error(), "no such file") {
-				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(env.Stderr, "%s: %v\n", path, unwrapPathError(err))
 				code = ExitBadInput
 				continue
 			}
@@ -188,7 +239,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 					}
 				}
 			}
-			updated := shellenv.SetBlock(string(old), shellenv.Block(kind, blockVars(env, sock, rootless)))
+			updated := shellenv.SetBlock(string(old), shellenv.Block(kind, vars.block))
 			if updated == string(old) {
 				fmt.Fprintf(env.Stdout, "%s: up to date\n", path)
 				continue
@@ -198,8 +249,8 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 				code = ExitBadInput
 				continue
 			}
-			if err := writeAtomic(env.Fs, path, []byte(updated)); err != nil {
-				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
+			if err := env.writeInHome(path, []byte(updated)); err != nil {
+				fmt.Fprintln(env.Stderr, err)
 				code = ExitBadInput
 				continue
 			}
@@ -209,11 +260,26 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, soc
 	if code != ExitOK {
 		return code
 	}
-	return verifyShells(ctx, env, kinds, "unix://"+sock)
+	return verifyShells(ctx, env, kinds, vars.literal[0])
 }
 
-// verifyShells starts each shell as VS Code does and checks DOCKER_HOST.
-func verifyShells(ctx context.Context, env *Env, kinds []string, want string) int {
+// writeInHome writes a file of the user's atomically, refusing a path whose
+// real place (through symbolic links) is outside the home folder.
+func (env *Env) writeInHome(path string, data []byte) error {
+	root, err := realPath(env.Fs, env.home())
+	if err != nil {
+		root = env.home()
+	}
+	target, err := env.writeTarget(path, root)
+	if err != nil {
+		return errors.New(strings.Replace(err.Error(), "outside the repository", "outside your home", 1))
+	}
+	return writeAtomic(env.Fs, path, target, data)
+}
+
+// verifyShells starts each shell as VS Code does and checks the first
+// variable arrived.
+func verifyShells(ctx context.Context, env *Env, kinds []string, want shellenv.Var) int {
 	code := ExitOK
 	for _, kind := range kinds {
 		shell := kind
@@ -227,15 +293,15 @@ func verifyShells(ctx context.Context, env *Env, kinds []string, want string) in
 		}
 		clean := []string{"HOME=" + env.home(), "USER=" + env.UserName, "LOGNAME=" + env.UserName,
 			"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb", "SHELL=" + shell}
-		res := shellenv.Probe(ctx, shell, clean, "DOCKER_HOST", 10*time.Second)
+		res := shellenv.Probe(ctx, shell, clean, want.Name, 10*time.Second)
 		switch {
 		case res.Err != nil && res.Value == "":
 			fmt.Fprintf(env.Stdout, "verify: %s -i -l -c: failed: %v\n", shell, res.Err)
 			code = ExitFindings
-		case res.Value == want:
-			fmt.Fprintf(env.Stdout, "verify: %s -i -l -c sees DOCKER_HOST=%s\n", shell, res.Value)
+		case res.Value == want.Value:
+			fmt.Fprintf(env.Stdout, "verify: %s -i -l -c sees %s=%s\n", shell, want.Name, res.Value)
 		default:
-			fmt.Fprintf(env.Stdout, "verify: %s -i -l -c sees DOCKER_HOST=%q, want %q\n", shell, res.Value, want)
+			fmt.Fprintf(env.Stdout, "verify: %s -i -l -c sees %s=%q, want %q\n", shell, want.Name, res.Value, want.Value)
 			code = ExitFindings
 		}
 	}
@@ -258,7 +324,7 @@ func uninstallBlocks(env *Env) int {
 		if strings.HasSuffix(path, "devfix.fish") && strings.TrimSpace(updated) == "" {
 			err = env.Fs.Remove(path)
 		} else {
-			err = writeAtomic(env.Fs, path, []byte(updated))
+			err = env.writeInHome(path, []byte(updated))
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
@@ -276,15 +342,13 @@ func useContext(ctx context.Context, env *Env, sock string) int {
 		return ExitBadInput
 	}
 	if _, err := env.Run(ctx, []string{"docker", "context", "inspect", "rootless"}); err != nil {
-		out, err := env.Run(ctx, []string{"docker", "context", "create", "rootless", "--docker", "host=unix://" + sock, "--description", "Rootless mode"})
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "devfix shellenv: docker context create: %v: %s\n", err, strings.TrimSpace(string(out)))
+		if _, err := env.Run(ctx, []string{"docker", "context", "create", "rootless", "--docker", "host=unix://" + sock, "--description", "Rootless mode"}); err != nil {
+			fmt.Fprintf(env.Stderr, "devfix shellenv: docker context create: %v\n", err)
 			return ExitFindings
 		}
 	}
-	out, err := env.Run(ctx, []string{"docker", "context", "use", "rootless"})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "devfix shellenv: docker context use: %v: %s\n", err, strings.TrimSpace(string(out)))
+	if _, err := env.Run(ctx, []string{"docker", "context", "use", "rootless"}); err != nil {
+		fmt.Fprintf(env.Stderr, "devfix shellenv: docker context use: %v\n", err)
 		return ExitFindings
 	}
 	fmt.Fprintf(env.Stdout, "docker context \"rootless\" (unix://%s) is selected; the docker CLI, and so Dev Containers in a local VS Code, use it when DOCKER_HOST is unset\n", sock)

@@ -7,17 +7,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/devfix/devfix/shellenv/enginetest"
+	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/engine/enginetest"
 	"github.com/spf13/afero"
 )
 
 func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
-	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless})
+	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless, TCP: true})
 	home := t.TempDir()
 	fs := afero.NewOsFs()
 	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev",
-		RootlessSocket: strings.TrimPrefix(eng.Host, "unix://"),
+		RootlessSocket: filepath.Join(home, "docker.sock"),
+		// The fake listens on tcp: there Rootless decides, as /info says
+		// (on a unix socket the test's own uid would).
+		Connect: func(ctx context.Context, _ []engine.Endpoint) (*engine.Daemon, error) {
+			return engine.Connect(ctx, []engine.Endpoint{{Host: eng.Host, Source: "fake"}}, time.Second)
+		},
 		LookupEnv: func(k string) (string, bool) {
 			switch k {
 			case "HOME":
@@ -32,21 +39,21 @@ func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
 
 func TestShellenvPrints(t *testing.T) {
 	env, _ := shellenvEnv(t, true)
-	r := run(t, env, "shellenv", "--shell", "sh")
-	want := "export DOCKER_HOST='unix://" + env.RootlessSocket + "';\nexport DEVFIX_REMOTE_USER='root';\nexport DEVFIX_CONTAINER_USER='root';\n"
+	r := devfix(t, env, "shellenv", "--shell", "sh")
+	want := "export DOCKER_HOST='unix://" + env.RootlessSocket + "';\nexport DEVFIX_DOCKER_SOCKET='" + env.RootlessSocket + "';\nexport DEVFIX_REMOTE_USER='root';\nexport DEVFIX_CONTAINER_USER='root';\n"
 	if r.code != ExitOK || r.stdout != want {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = run(t, env, "shellenv", "--shell", "fish")
+	r = devfix(t, env, "shellenv", "--shell", "fish")
 	if !strings.Contains(r.stdout, "set -gx DOCKER_HOST 'unix://"+env.RootlessSocket+"';") {
 		t.Errorf("fish:\n%s", r.stdout)
 	}
 	rootful, _ := shellenvEnv(t, false)
-	if r := run(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "is not rootless") {
+	if r := devfix(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "is not rootless") {
 		t.Errorf("rootful: exit %d %q", r.code, r.stderr)
 	}
 	rootful.RootlessSocket = ""
-	if r := run(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "no rootless Docker socket found") {
+	if r := devfix(t, rootful, "shellenv"); r.code != ExitFindings || !strings.Contains(r.stderr, "no rootless Docker socket found") {
 		t.Errorf("no socket: exit %d %q", r.code, r.stderr)
 	}
 }
@@ -58,7 +65,7 @@ func TestShellenvInstall(t *testing.T) {
 	profile := filepath.Join(home, ".bash_profile")
 	orig := "# mine\nexport EDITOR=vi\n"
 	os.WriteFile(profile, []byte(orig), 0o600)
-	r := run(t, env, "shellenv", "--install")
+	r := devfix(t, env, "shellenv", "--install")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -76,11 +83,11 @@ func TestShellenvInstall(t *testing.T) {
 	if fi, _ := os.Stat(profile); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", fi.Mode().Perm())
 	}
-	r = run(t, env, "shellenv", "--install")
+	r = devfix(t, env, "shellenv", "--install")
 	if r.code != ExitOK || !strings.Contains(r.stdout, profile+": up to date") {
 		t.Errorf("second install: exit %d\n%s", r.code, r.stdout)
 	}
-	r = run(t, env, "shellenv", "--uninstall")
+	r = devfix(t, env, "shellenv", "--uninstall")
 	if got, _ := os.ReadFile(profile); r.code != ExitOK || string(got) != orig {
 		t.Errorf("uninstall: exit %d, file %q", r.code, got)
 	}
@@ -96,7 +103,7 @@ func TestShellenvContext(t *testing.T) {
 		}
 		return nil, nil
 	}
-	r := run(t, env, "shellenv", "--context")
+	r := devfix(t, env, "shellenv", "--context")
 	want := []string{
 		"docker context inspect rootless",
 		"docker context create rootless --docker host=unix://" + env.RootlessSocket + " --description Rootless mode",
@@ -113,7 +120,7 @@ func TestShellenvInstallRefusesForeignFile(t *testing.T) {
 	profile := filepath.Join(home, ".bash_profile")
 	os.WriteFile(profile, []byte("# theirs\n"), 0o644)
 	env.Owner = func(fi os.FileInfo) (int64, int64, bool) { return 4242, 4242, true }
-	r := run(t, env, "shellenv", "--install")
+	r := devfix(t, env, "shellenv", "--install")
 	if r.code != ExitBadInput || !strings.Contains(r.stderr, "owned by uid 4242, not by you") {
 		t.Errorf("exit %d, %q", r.code, r.stderr)
 	}

@@ -12,8 +12,8 @@ func TestSettingsFile(t *testing.T) {
 		"/repo/.devfix.jsonc":                   "{\n  // team policy\n  \"strategy\": \"env\",\n  \"rules\": { \"update-remote-user-uid\": \"off\", \"duplicate-key\": \"error\" }\n}\n",
 		"/repo/.devcontainer/devcontainer.json": seed,
 	})
-	env.Images = fakeImages{"devfix-e2e/vscode:1": {}}
-	r := run(t, env, "lint", "--format", "json", "/repo")
+	env.Engine = engines(fakeImages{"devfix-e2e/vscode:1": {}})
+	r := devfix(t, env, "lint", "--format", "json", "/repo")
 	var rep jsonReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err, r.stdout)
@@ -22,7 +22,7 @@ func TestSettingsFile(t *testing.T) {
 		t.Errorf("strategy from .devfix.jsonc not used: %q", rep.Files[0].Strategy)
 	}
 	// --strategy wins over the file.
-	r = run(t, env, "lint", "--strategy", "root", "--format", "json", "/repo")
+	r = devfix(t, env, "lint", "--strategy", "root", "--format", "json", "/repo")
 	rep = jsonReport{}
 	json.Unmarshal([]byte(r.stdout), &rep)
 	for _, d := range rep.Files[0].Diagnostics {
@@ -38,7 +38,7 @@ func TestSettingsFile(t *testing.T) {
 		"/repo/.devfix.jsonc":      "{\n  \"rules\": {\n    \"no-such-rule\": \"off\"\n  }\n}\n",
 		"/repo/.devcontainer.json": seed,
 	})
-	r = run(t, bad, "lint", "/repo")
+	r = devfix(t, bad, "lint", "/repo")
 	if r.code != ExitBadInput || !strings.Contains(r.stderr, `/repo/.devfix.jsonc:3:5: unknown rule "no-such-rule"`) {
 		t.Errorf("unknown rule: exit %d %q", r.code, r.stderr)
 	}
@@ -46,7 +46,7 @@ func TestSettingsFile(t *testing.T) {
 
 func TestInitWritesEveryRule(t *testing.T) {
 	env := memEnv(t, map[string]string{"/r/x": ""})
-	if r := run(t, env, "init", "/r"); r.code != ExitOK {
+	if r := devfix(t, env, "init", "/r"); r.code != ExitOK {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
 	got := read(t, env, "/r/.devfix.jsonc")
@@ -55,12 +55,12 @@ func TestInitWritesEveryRule(t *testing.T) {
 			t.Errorf("init lacks %s", id)
 		}
 	}
-	if r := run(t, env, "init", "/r"); r.code != ExitBadInput || !strings.Contains(r.stderr, "already exists") {
+	if r := devfix(t, env, "init", "/r"); r.code != ExitBadInput || !strings.Contains(r.stderr, "already exists") {
 		t.Errorf("second init: %d %q", r.code, r.stderr)
 	}
 	// What init writes is valid settings: lint accepts it.
 	env2 := memEnv(t, map[string]string{"/r/.devfix.jsonc": got, "/r/.devcontainer.json": `{"image": "x", "remoteUser": "root", "updateRemoteUserUID": false}`})
-	if r := run(t, env2, "lint", "/r"); r.code == ExitBadInput {
+	if r := devfix(t, env2, "lint", "/r"); r.code == ExitBadInput {
 		t.Errorf("init's file rejected: %s", r.stderr)
 	}
 }
@@ -68,22 +68,22 @@ func TestInitWritesEveryRule(t *testing.T) {
 func TestInlineIgnoresAndPolicy(t *testing.T) {
 	cfg := "{\n  \"image\": \"debian:12\",\n  \"updateRemoteUserUID\": false,\n  // devfix-ignore-next-line rootless-remote-user -- ACLs by hand\n  \"remoteUser\": \"vscode\"\n}\n"
 	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
-	env.Images = fakeImages{"debian:12": {}}
-	if r := run(t, env, "lint", "/r"); r.code != ExitOK {
+	env.Engine = engines(fakeImages{"debian:12": {}})
+	if r := devfix(t, env, "lint", "/r"); r.code != ExitOK {
 		t.Errorf("ignored finding still reported: %d\n%s", r.code, r.stdout)
 	}
-	if r := run(t, env, "lint", "--no-inline-ignores", "/r"); r.code != ExitFindings || !strings.Contains(r.stdout, "[rootless-remote-user]") {
+	if r := devfix(t, env, "lint", "--no-inline-ignores", "/r"); r.code != ExitFindings || !strings.Contains(r.stdout, "[rootless-remote-user]") {
 		t.Errorf("--no-inline-ignores: %d\n%s", r.code, r.stdout)
 	}
 	// apply leaves an ignored setting alone.
-	if r := run(t, env, "apply", "/r"); r.code != ExitOK || read(t, env, "/r/.devcontainer.json") != cfg {
+	if r := devfix(t, env, "apply", "/r"); r.code != ExitOK || read(t, env, "/r/.devcontainer.json") != cfg {
 		t.Errorf("apply touched an ignored setting: %d\n%s", r.code, read(t, env, "/r/.devcontainer.json"))
 	}
 }
 
 func TestFormats(t *testing.T) {
 	env := memEnv(t, map[string]string{"/r/.devcontainer.json": seed})
-	r := run(t, env, "lint", "--format", "github", "/r")
+	r := devfix(t, env, "lint", "--format", "github", "/r")
 	if !strings.Contains(r.stdout, "::error file=/r/.devcontainer.json,line=4,col=16,title=devfix rootless-remote-user::the remote user") {
 		t.Errorf("github:\n%s", r.stdout)
 	}
@@ -93,10 +93,10 @@ func TestFormats(t *testing.T) {
 		}
 		return "", false
 	}
-	if r := run(t, env, "lint", "/r"); !strings.HasPrefix(r.stdout, "::") {
+	if r := devfix(t, env, "lint", "/r"); !strings.HasPrefix(r.stdout, "::") {
 		t.Errorf("GITHUB_ACTIONS did not pick the github format:\n%s", r.stdout)
 	}
-	r = run(t, env, "lint", "--format", "sarif", "/r")
+	r = devfix(t, env, "lint", "--format", "sarif", "/r")
 	var log struct {
 		Version string `json:"version"`
 		Runs    []struct {
@@ -143,26 +143,26 @@ func TestFormats(t *testing.T) {
 	if !found {
 		t.Errorf("sarif results: %+v", run0.Results)
 	}
-	r = run(t, env, "lint", "--format", "text", "--color", "always", "/r")
+	r = devfix(t, env, "lint", "--format", "text", "--color", "always", "/r")
 	if !strings.Contains(r.stdout, "\x1b[") || !strings.Contains(r.stdout, `	"remoteUser": "vscode" // from the template`) || !strings.Contains(r.stdout, "\t              ^~~~~~~~") {
 		t.Errorf("color text:\n%q", r.stdout)
 	}
 	env.LookupEnv = func(k string) (string, bool) { return "", false }
-	if r := run(t, env, "lint", "/r"); strings.Contains(r.stdout, "\x1b[") {
+	if r := devfix(t, env, "lint", "/r"); strings.Contains(r.stdout, "\x1b[") {
 		t.Error("color in a pipe")
 	}
 }
 
 func TestCompletionAndVersion(t *testing.T) {
 	env := memEnv(t, nil)
-	r := run(t, env, "completion", "bash")
+	r := devfix(t, env, "completion", "bash")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "complete -o filenames -F _devfix devfix") || !strings.Contains(r.stdout, "--no-inline-ignores") {
 		t.Errorf("bash completion:\n%s", r.stdout)
 	}
-	if r := run(t, env, "completion", "tcsh"); r.code != ExitBadInput {
+	if r := devfix(t, env, "completion", "tcsh"); r.code != ExitBadInput {
 		t.Errorf("tcsh: %d", r.code)
 	}
-	if r := run(t, env, "version"); r.code != ExitOK || !strings.HasPrefix(r.stdout, "devfix ") {
+	if r := devfix(t, env, "version"); r.code != ExitOK || !strings.HasPrefix(r.stdout, "devfix ") {
 		t.Errorf("version: %q", r.stdout)
 	}
 }
@@ -170,7 +170,7 @@ func TestCompletionAndVersion(t *testing.T) {
 // Every command answers --help with its usage and examples, exit 0.
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, c := range commands() {
-		r := run(t, memEnv(t, nil), c.name, "--help")
+		r := devfix(t, memEnv(t, nil), c.name, "--help")
 		if c.name == "version" {
 			continue
 		}

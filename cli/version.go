@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/spf13/pflag"
 )
 
 // version is the module version from the build info ("(devel)" for a
@@ -22,11 +24,13 @@ func version() string {
 	return v
 }
 
-func runVersion(_ context.Context, env *Env, args []string) int {
-	if len(args) > 0 && args[0] != "--help" && args[0] != "-h" {
-		fmt.Fprintf(env.Stderr, "devfix version: unexpected argument %q\n", args[0])
-		return ExitBadInput
+func versionSetup(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
+	return func(_ context.Context, env *Env, args []string) int {
+		if len(args) > 0 {
+			fmt.Fprintf(env.Stderr, "devfix version: unexpected argument %q\n", args[0])
+			return ExitBadInput
+		}
+		fmt.Fprintf(env.Stdout, "devfix %s\n", version())
+		return ExitOK
 	}
-	fmt.Fprintf(env.Stdout, "devfix %s\n", version())
-	return ExitOK
 }

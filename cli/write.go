@@ -6,51 +6,124 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/devfix/devfix/devcontainer"
 	"github.com/spf13/afero"
 )
 
-// resolveLinks follows symbolic links from path to the file they name, so a
-// write through a link replaces the target and keeps the link.
-func resolveLinks(fsys afero.Fs, path string) (string, error) {
+// maxLinks bounds symbolic link chains, as the kernel does.
+const maxLinks = 40
+
+// realPath resolves symbolic links in every element of path, as
+// filepath.EvalSymlinks does, through fsys; a missing last element is kept
+// (a file about to be created).
+func realPath(fsys afero.Fs, path string) (string, error) {
 	lst, okL := fsys.(afero.Lstater)
 	rd, okR := fsys.(afero.LinkReader)
-	if !okL || !okR {
-		return path, nil
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
 	}
-	for i := 0; i < 40; i++ {
-		fi, _, err := lst.LstatIfPossible(path)
+	if !okL || !okR {
+		return abs, nil
+	}
+	parts := strings.Split(strings.TrimPrefix(abs, "/"), "/")
+	resolved := "/"
+	for hops := 0; len(parts) > 0; {
+		p := parts[0]
+		parts = parts[1:]
+		if p == "" || p == "." {
+			continue
+		}
+		next := filepath.Join(resolved, p)
+		fi, _, err := lst.LstatIfPossible(next)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && len(parts) == 0 {
+				return next, nil
+			}
 			return "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return path, nil
+			resolved = next
+			continue
 		}
-		target, err := rd.ReadlinkIfPossible(path)
+		if hops++; hops > maxLinks {
+			return "", syscall.ELOOP
+		}
+		target, err := rd.ReadlinkIfPossible(next)
 		if err != nil {
 			return "", err
 		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(path), target)
+		if filepath.IsAbs(target) {
+			resolved = "/"
 		}
-		path = target
+		parts = append(strings.Split(strings.TrimPrefix(filepath.Clean(target), "/"), "/"), parts...)
 	}
-	return "", fmt.Errorf("%s: symbolic link loop", path)
+	return resolved, nil
 }
 
-// writeAtomic replaces path's contents with data (or creates it, mode
+// repoRoot is the repository a config belongs to: the nearest folder upward
+// holding .git, else the folder the user named (arg), resolved through
+// symbolic links.
+func (env *Env) repoRoot(configPath, arg string) string {
+	root, ok := devcontainer.RepoRoot(env.Fs, filepath.Dir(configPath))
+	if !ok {
+		root = arg
+		if fi, err := env.Fs.Stat(arg); err == nil && !fi.IsDir() {
+			root = filepath.Dir(arg)
+		}
+	}
+	if r, err := realPath(env.Fs, root); err == nil {
+		return r
+	}
+	abs, _ := filepath.Abs(root)
+	return abs
+}
+
+// writeTarget is where a write to path lands (through symbolic links), or an
+// error when that is outside root: devfix never writes outside the
+// repository, whatever a link in it says.
+func (env *Env) writeTarget(path, root string) (string, error) {
+	target, err := realPath(env.Fs, path)
+	if err != nil {
+		return "", devcontainer.DescribeFileError(env.Fs, path, err)
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		if fi, lerr := lstat(env.Fs, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", fmt.Errorf("%s: a symbolic link to %s, outside the repository %s: not written", path, target, root)
+		}
+		return "", fmt.Errorf("%s: resolves to %s, outside the repository %s: not written", path, target, root)
+	}
+	return target, nil
+}
+
+func lstat(fsys afero.Fs, path string) (fs.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		fi, _, err := l.LstatIfPossible(path)
+		return fi, err
+	}
+	return fsys.Stat(path)
+}
+
+// writeInRepo writes data to path atomically, but only inside the
+// repository that holds start.
+func (env *Env) writeInRepo(path string, data []byte, start string) error {
+	root := env.repoRoot(path, start)
+	target, err := env.writeTarget(path, root)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(env.Fs, path, target, data)
+}
+
+// writeAtomic replaces target's contents with data (or creates it, mode
 // 0644): a temp file in the same folder, fsync, the old mode (and owner,
 // where it can), rename. A read-only file is refused rather than replaced
-// behind its owner's back.
-func writeAtomic(fsys afero.Fs, path string, data []byte) error {
-	target, err := resolveLinks(fsys, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		target, err = path, nil
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+// behind its owner's back. Temp files a killed devfix left beside it are
+// removed first. path is the name the user knows, for messages.
+func writeAtomic(fsys afero.Fs, path, target string, data []byte) error {
 	mode := fs.FileMode(0o644)
 	fi, err := fsys.Stat(target)
 	switch {
@@ -63,7 +136,9 @@ func writeAtomic(fsys afero.Fs, path string, data []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	dir := filepath.Dir(target)
-	tmp, err := afero.TempFile(fsys, dir, "."+filepath.Base(target)+".devfix-*")
+	pattern := "." + filepath.Base(target) + ".devfix-"
+	removeStale(fsys, dir, pattern)
+	tmp, err := afero.TempFile(fsys, dir, pattern+"*")
 	if err != nil {
 		return fmt.Errorf("%s: cannot write in %s: %w", path, dir, unwrapPathError(err))
 	}
@@ -97,6 +172,20 @@ func writeAtomic(fsys afero.Fs, path string, data []byte) error {
 	ok = true
 	syncDir(fsys, dir)
 	return nil
+}
+
+// removeStale removes regular files named pattern* in dir: the temp files
+// of an apply that was killed before its rename.
+func removeStale(fsys afero.Fs, dir, pattern string) {
+	entries, err := afero.ReadDir(fsys, dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), pattern) && e.Mode().IsRegular() {
+			_ = fsys.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // syncDir makes the rename durable on filesystems that need it.

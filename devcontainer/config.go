@@ -1,103 +1,122 @@
 package devcontainer
 
 import (
-	"bytes"
 	"fmt"
-	"regexp"
-	"sort"
-	"strconv"
+	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
-// utf8BOM is kept aside while parsing and written back unchanged.
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
-// Config is one parsed devcontainer.json. Offsets in it are byte offsets into
-// Body; the BOM, if any, is not part of Body.
+// Config is one parsed devcontainer.json, and what it refers to that devfix
+// reads: the compose files of a compose config. Its bytes are never changed.
 type Config struct {
 	Path string // as given, used in messages
-	BOM  bool   // the file starts with a UTF-8 byte order mark
-	Body []byte // the bytes after the BOM; never modified
 
-	root       hujson.Value   // parsed from a private copy of Body
-	top        map[string]int // top-level member name → index of its last occurrence
-	lineStarts []int
-	runArgs    *mounts.RunArgs // parsed on first use
+	doc     *jsonc.Doc
+	runArgs *mounts.RunArgs // parsed on first use
+	compose *composeSide    // nil unless the config names dockerComposeFile
 }
 
-// RunArgs returns the "runArgs" strings, their values, and what docker run
-// makes of them (parsed once per config).
-func (c *Config) RunArgs() ([]string, []*hujson.Value, mounts.RunArgs) {
-	args, vals := c.Strings("runArgs")
+// File is the devcontainer.json as read.
+func (c *Config) File() *source.File { return c.doc.File }
+
+// Bytes returns the whole file as it was read, BOM included.
+func (c *Config) Bytes() []byte { return c.doc.Bytes() }
+
+// Files are every file of the config that fixes may edit: devcontainer.json
+// first, then the compose files.
+func (c *Config) Files() []*source.File {
+	out := []*source.File{c.doc.File}
+	if c.compose != nil {
+		out = append(out, c.compose.files()...)
+	}
+	return out
+}
+
+// root is the top-level object.
+func (c *Config) root() jsonc.Node { return c.doc.Root() }
+
+// top is the top-level member name (the last one if duplicated).
+func (c *Config) top(name string) jsonc.Node { return c.doc.Root().Get(name) }
+
+// str returns a top-level string setting, and whether it is set.
+func (c *Config) str(name string) (string, bool) {
+	n := c.top(name)
+	return n.Str(), n.Exists()
+}
+
+// boolean returns a top-level boolean setting, and whether it is set.
+func (c *Config) boolean(name string) (value, set bool) {
+	n := c.top(name)
+	return n.IsTrue(), n.Exists()
+}
+
+// RunArgs returns what docker run makes of "runArgs" (parsed once).
+func (c *Config) RunArgs() mounts.RunArgs {
 	if c.runArgs == nil {
 		ra := mounts.RunArgs{}
-		if len(args) > 0 {
+		if args := c.top("runArgs").Strings(); len(args) > 0 {
 			ra = mounts.ParseRunArgs(args)
 		}
 		c.runArgs = &ra
 	}
-	return args, vals, *c.runArgs
+	return *c.runArgs
 }
 
-// Bytes returns the whole file as it was read, BOM included.
-func (c *Config) Bytes() []byte {
-	if !c.BOM {
-		return c.Body
-	}
-	return append(append([]byte{}, utf8BOM...), c.Body...)
+// argLoc is the place of the runArgs elements holding one flag.
+func (c *Config) argLoc(r mounts.ArgRef) source.Loc {
+	els := c.top("runArgs").Children()
+	return els[r.Index].Loc().Through(els[r.Index+r.Count-1].Loc())
 }
 
-// ParseError is bad input: a file that cannot be parsed or has a setting of
-// the wrong type. Line and Col are 1-based (byte column); 0 means unknown.
-type ParseError struct {
-	Path      string
-	Line, Col int
-	Msg       string
+// settingKinds lists the top-level settings devfix reads, with the JSON kinds
+// the devcontainer schema allows for each. A setting of another kind is bad
+// input: devfix would otherwise misread it.
+var settingKinds = map[string][]jsonc.Kind{
+	"image":               {jsonc.String},
+	"dockerFile":          {jsonc.String},
+	"context":             {jsonc.String},
+	"build":               {jsonc.Object},
+	"dockerComposeFile":   {jsonc.String, jsonc.Array},
+	"service":             {jsonc.String},
+	"runServices":         {jsonc.Array},
+	"remoteUser":          {jsonc.String},
+	"containerUser":       {jsonc.String},
+	"updateRemoteUserUID": {jsonc.Bool},
+	"runArgs":             {jsonc.Array},
+	"mounts":              {jsonc.Array},
+	"workspaceMount":      {jsonc.String},
+	"workspaceFolder":     {jsonc.String},
+	"containerEnv":        {jsonc.Object},
+	"remoteEnv":           {jsonc.Object},
+	"appPort":             {jsonc.Number, jsonc.String, jsonc.Array},
+	"privileged":          {jsonc.Bool},
+	"features":            {jsonc.Object},
+	"securityOpt":         {jsonc.Array},
 }
 
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+// elementKinds lists array settings whose elements have a fixed kind.
+var elementKinds = map[string][]jsonc.Kind{
+	"runArgs":           {jsonc.String},
+	"mounts":            {jsonc.String, jsonc.Object},
+	"securityOpt":       {jsonc.String},
+	"dockerComposeFile": {jsonc.String},
+	"runServices":       {jsonc.String},
 }
 
-var hujsonErrRE = regexp.MustCompile(`^hujson: line (\d+), column (\d+): (.*)$`)
-
-// Parse parses a devcontainer.json. The root must be an object. Settings that
-// devfix reads must have the right type; otherwise a *ParseError says where.
+// Parse parses a devcontainer.json. The root must be an object, and the
+// settings devfix reads must have the right type; otherwise the error is a
+// *source.Error at the place.
 func Parse(path string, data []byte) (*Config, error) {
-	c := &Config{Path: path, Body: data}
-	if bytes.HasPrefix(data, utf8BOM) {
-		c.BOM = true
-		c.Body = data[len(utf8BOM):]
-	}
-	c.lineStarts = lineStarts(c.Body)
-	// hujson aliases its input, and some of its methods write to it: parse a copy.
-	v, err := hujson.Parse(bytes.Clone(c.Body))
+	doc, err := jsonc.Parse(path, data)
 	if err != nil {
-		pe := &ParseError{Path: path, Msg: err.Error()}
-		if m := hujsonErrRE.FindStringSubmatch(err.Error()); m != nil {
-			pe.Line, _ = strconv.Atoi(m[1])
-			pe.Col, _ = strconv.Atoi(m[2])
-			pe.Msg = m[3]
-		}
-		if pe.Msg == "unexpected EOF" {
-			pe.Msg = "unexpected end of file"
-		}
-		return nil, pe
+		return nil, err
 	}
-	c.root = v
-	obj, ok := v.Value.(*hujson.Object)
-	if !ok {
-		line, col := c.Position(v.StartOffset)
-		return nil, &ParseError{Path: path, Line: line, Col: col, Msg: "the top level must be an object"}
-	}
-	c.top = make(map[string]int, len(obj.Members))
-	for i := range obj.Members {
-		c.top[memberName(&obj.Members[i])] = i
+	c := &Config{Path: path, doc: doc}
+	if k := doc.Root().Kind(); k != jsonc.Object {
+		return nil, doc.Errorf(doc.Root().Start(), "the top level must be an object, not a %s", k)
 	}
 	if err := c.checkTypes(); err != nil {
 		return nil, err
@@ -105,161 +124,42 @@ func Parse(path string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-func lineStarts(b []byte) []int {
-	starts := []int{0}
-	for i, c := range b {
-		if c == '\n' {
-			starts = append(starts, i+1)
+func (c *Config) checkTypes() error {
+	for _, m := range c.root().Children() {
+		want, ok := settingKinds[m.Key()]
+		if !ok || c.top(m.Key()) != m {
+			continue // not a setting devfix reads, or a dead duplicate
+		}
+		if err := c.checkKind(m.Key(), m, want); err != nil {
+			return err
+		}
+		if ek, ok := elementKinds[m.Key()]; ok && m.Kind() == jsonc.Array {
+			for i, el := range m.Children() {
+				if err := c.checkKind(fmt.Sprintf("%s[%d]", m.Key(), i), el, ek); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return starts
-}
-
-// Position converts a byte offset in Body to a 1-based line and byte column.
-func (c *Config) Position(off int) (line, col int) {
-	i := sort.Search(len(c.lineStarts), func(i int) bool { return c.lineStarts[i] > off }) - 1
-	if i < 0 {
-		i = 0
-	}
-	return i + 1, off - c.lineStarts[i] + 1
-}
-
-// Root returns the top-level object.
-func (c *Config) Root() *hujson.Object { return c.root.Value.(*hujson.Object) }
-
-// RootValue returns the top-level value with its offsets.
-func (c *Config) RootValue() *hujson.Value { return &c.root }
-
-// Member is one member of an object, located by its byte offsets.
-type Member struct {
-	Name  string
-	Index int // position among the object's members
-	m     *hujson.ObjectMember
-}
-
-// NameStart is the offset of the member's opening quote.
-func (m Member) NameStart() int { return m.m.Name.StartOffset }
-
-// Value is the member's value.
-func (m Member) Value() *hujson.Value { return &m.m.Value }
-
-// Lookup returns the member called name in obj. With duplicate names it
-// returns the last one, as the reference CLI (jsonc-parser) uses the last.
-func Lookup(obj *hujson.Object, name string) (Member, bool) {
-	for i := len(obj.Members) - 1; i >= 0; i-- {
-		if memberName(&obj.Members[i]) == name {
-			return Member{Name: name, Index: i, m: &obj.Members[i]}, true
+	b := c.top("build")
+	for _, name := range []string{"dockerfile", "dockerFile", "context", "target"} {
+		if m := b.Get(name); m.Exists() {
+			if err := c.checkKind("build."+name, m, []jsonc.Kind{jsonc.String}); err != nil {
+				return err
+			}
 		}
 	}
-	return Member{}, false
+	return nil
 }
 
-// Members returns every member of obj in order.
-func Members(obj *hujson.Object) []Member {
-	ms := make([]Member, len(obj.Members))
-	for i := range obj.Members {
-		ms[i] = Member{Name: memberName(&obj.Members[i]), Index: i, m: &obj.Members[i]}
+func (c *Config) checkKind(name string, n jsonc.Node, want []jsonc.Kind) error {
+	k := n.Kind()
+	var names []string
+	for _, w := range want {
+		if w == k {
+			return nil
+		}
+		names = append(names, w.String())
 	}
-	return ms
-}
-
-// memberName unquotes a member's name; most names have no escapes, and
-// slicing them is much cheaper than hujson's general unquoting.
-func memberName(m *hujson.ObjectMember) string {
-	lit, _ := m.Name.Value.(hujson.Literal)
-	if len(lit) >= 2 && bytes.IndexByte(lit, '\\') < 0 {
-		return string(lit[1 : len(lit)-1])
-	}
-	return lit.String()
-}
-
-// Top returns the top-level member called name (the last one if duplicated).
-func (c *Config) Top(name string) (Member, bool) {
-	i, ok := c.top[name]
-	if !ok {
-		return Member{}, false
-	}
-	return Member{Name: name, Index: i, m: &c.Root().Members[i]}, true
-}
-
-// String returns the top-level string setting name, and whether it is set.
-func (c *Config) String(name string) (string, bool) {
-	m, ok := c.Top(name)
-	if !ok {
-		return "", false
-	}
-	lit, _ := m.Value().Value.(hujson.Literal)
-	return lit.String(), true
-}
-
-// StringIn returns obj[name] when it is a string.
-func StringIn(obj *hujson.Object, name string) (string, bool) {
-	m, ok := Lookup(obj, name)
-	if !ok {
-		return "", false
-	}
-	lit, ok := m.Value().Value.(hujson.Literal)
-	if !ok || lit.Kind() != '"' {
-		return "", false
-	}
-	return lit.String(), true
-}
-
-// Strings returns the elements of a top-level string array with their values.
-func (c *Config) Strings(name string) ([]string, []*hujson.Value) {
-	m, ok := c.Top(name)
-	if !ok {
-		return nil, nil
-	}
-	arr, ok := m.Value().Value.(*hujson.Array)
-	if !ok {
-		return nil, nil
-	}
-	var ss []string
-	var vs []*hujson.Value
-	for i := range arr.Elements {
-		lit, _ := arr.Elements[i].Value.(hujson.Literal)
-		ss = append(ss, lit.String())
-		vs = append(vs, &arr.Elements[i])
-	}
-	return ss, vs
-}
-
-// Bool returns a top-level boolean setting, and whether it is set.
-func (c *Config) Bool(name string) (value, set bool) {
-	m, ok := c.Top(name)
-	if !ok {
-		return false, false
-	}
-	lit, _ := m.Value().Value.(hujson.Literal)
-	return lit.Kind() == 't', true
-}
-
-// Object returns a top-level object setting.
-func (c *Config) Object(name string) (*hujson.Object, bool) {
-	m, ok := c.Top(name)
-	if !ok {
-		return nil, false
-	}
-	obj, ok := m.Value().Value.(*hujson.Object)
-	return obj, ok
-}
-
-// kindName names a hujson kind for messages.
-func kindName(k hujson.Kind) string {
-	switch k {
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "boolean"
-	case '"':
-		return "string"
-	case '0':
-		return "number"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	}
-	return "value"
+	return c.doc.Errorf(n.Start(), "%q must be a %s, not a %s", name, strings.Join(names, " or "), k)
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devfix/devfix/internal/source"
 )
 
 // corpusDir holds real devcontainer.json files from public repositories
@@ -63,7 +65,7 @@ func TestCorpus(t *testing.T) {
 			}
 			t.Run(filepath.Base(path)+"/"+string(s), func(t *testing.T) {
 				checkFixInvariants(t, path, data, res.Output, o)
-				if c.BOM != bytes.HasPrefix(res.Output, utf8BOM) {
+				if c.File().BOM != bytes.HasPrefix(res.Output, []byte("\xef\xbb\xbf")) {
 					t.Error("BOM not kept")
 				}
 				if strings.Contains(string(data), "\r\n") && strings.Count(string(res.Output), "\n") != strings.Count(string(res.Output), "\r\n") {
@@ -85,9 +87,9 @@ func TestCorpusBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Parse(path, data)
-	pe, ok := err.(*ParseError)
+	pe, ok := err.(*source.Error)
 	if !ok {
-		t.Fatalf("want a *ParseError, got %v", err)
+		t.Fatalf("want a *source.Error, got %v", err)
 	}
 	if pe.Line == 0 || pe.Col == 0 {
 		t.Errorf("no position: %v", pe)

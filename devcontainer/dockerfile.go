@@ -7,12 +7,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/devfix/devfix/internal/source"
 )
 
 // Dockerfile is the part of a Dockerfile that decides the image's user.
 type Dockerfile struct {
+	file       *source.File
 	globalArgs map[string]string // ARGs before the first FROM, with literal defaults
 	stages     []stage
+	comments   []comment
+	lines      map[int][]string // line → pointers of the instructions starting on it
 }
 
 type stage struct {
@@ -26,6 +31,7 @@ type stage struct {
 type userLine struct {
 	raw  string
 	line int
+	at   source.Loc
 }
 
 // UserResult is the user a Dockerfile stage ends with. User is "" when no
@@ -35,6 +41,7 @@ type userLine struct {
 type UserResult struct {
 	User       string
 	Line       int
+	At         source.Loc // the USER instruction
 	BaseImage  string
 	Unresolved string
 }
@@ -43,26 +50,36 @@ var varRE = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
 
 // ParseDockerfile reads instructions, joining continued lines. It never fails:
 // what it does not understand it ignores.
-func ParseDockerfile(data []byte) *Dockerfile {
-	df := &Dockerfile{globalArgs: map[string]string{}}
+func ParseDockerfile(path string, data []byte) *Dockerfile {
+	df := &Dockerfile{file: source.New(path, data), globalArgs: map[string]string{}, lines: map[int][]string{}}
 	escape := byte('\\')
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	var logical strings.Builder
 	startLine, lineNo := 0, 0
 	first := true
-	flush := func() {
+	flush := func(endLine int) {
 		text := strings.TrimSpace(logical.String())
 		logical.Reset()
 		if text == "" {
 			return
 		}
-		df.instruction(text, startLine)
+		first := df.file.LineText(startLine)
+		ptr := "/" + strconv.Itoa(len(df.lines))
+		df.lines[startLine] = append(df.lines[startLine], ptr)
+		at := source.Loc{File: df.file, Ptrs: []string{ptr},
+			Start: df.file.LineStart(startLine) + len(first) - len(strings.TrimLeft(first, " \t")),
+			End:   df.file.LineStart(endLine) + len(df.file.LineText(endLine))}
+		df.instruction(text, startLine, at)
 	}
 	for sc.Scan() {
 		lineNo++
 		line := strings.TrimRight(sc.Text(), "\r")
 		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "#") {
+			start := df.file.LineStart(lineNo) + strings.Index(line, "#")
+			df.comments = append(df.comments, comment{start, df.file.LineStart(lineNo) + len(line), trimmed})
+		}
 		if first && strings.HasPrefix(trimmed, "#") {
 			if d, ok := strings.CutPrefix(strings.ReplaceAll(strings.ToLower(trimmed), " ", ""), "#escape="); ok && len(d) == 1 {
 				escape = d[0]
@@ -84,13 +101,20 @@ func ParseDockerfile(data []byte) *Dockerfile {
 			continue
 		}
 		logical.WriteString(line)
-		flush()
+		flush(lineNo)
 	}
-	flush()
+	flush(lineNo)
 	return df
 }
 
-func (df *Dockerfile) instruction(text string, line int) {
+// commentSource is the Dockerfile's comments, for ignores. Only whole-line
+// comments exist in a Dockerfile: "# devfix-ignore-next-line" works there,
+// a "#" after an instruction is part of it.
+func (df *Dockerfile) commentSource() commentSource {
+	return commentSource{file: df.file, comments: df.comments, lines: df.lines}
+}
+
+func (df *Dockerfile) instruction(text string, line int, at source.Loc) {
 	word, rest, _ := strings.Cut(text, " ")
 	if i := strings.IndexAny(word, "\t"); i >= 0 {
 		word, rest = word[:i], word[i+1:]+" "+rest
@@ -139,7 +163,7 @@ func (df *Dockerfile) instruction(text string, line int) {
 	case "USER":
 		if len(df.stages) > 0 {
 			st := &df.stages[len(df.stages)-1]
-			st.users = append(st.users, userLine{raw: rest, line: line})
+			st.users = append(st.users, userLine{raw: rest, line: line, at: at})
 		}
 	}
 }
@@ -147,6 +171,12 @@ func (df *Dockerfile) instruction(text string, line int) {
 // expand substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt}. ok is
 // false when a variable has no value to substitute.
 func expand(s string, vars map[string]string) (string, bool) {
+	return expandVars(s, vars, false)
+}
+
+// expandVars is expand; with empty, a variable without a value is "" (as
+// Docker expands FROM), not a failure.
+func expandVars(s string, vars map[string]string, empty bool) (string, bool) {
 	ok := true
 	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
 		name := strings.TrimPrefix(m, "$")
@@ -164,7 +194,7 @@ func expand(s string, vars map[string]string) (string, bool) {
 			return ""
 		}
 		v, known := vars[name]
-		if !known || v == "" {
+		if (!known || v == "") && !empty {
 			ok = false
 		}
 		return v
@@ -201,7 +231,7 @@ func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) User
 			if !ok || user == "" {
 				return UserResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, u.line)}
 			}
-			res := UserResult{User: user, Line: u.line}
+			res := UserResult{User: user, Line: u.line, At: u.at}
 			res.BaseImage = df.baseImage(idx, buildArgs)
 			return res
 		}
@@ -212,7 +242,7 @@ func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) User
 		}
 		base := df.baseImage(idx, buildArgs)
 		if base == "" {
-			return UserResult{Unresolved: fmt.Sprintf("FROM %s uses a variable with no literal default", st.from)}
+			return UserResult{Unresolved: fmt.Sprintf("FROM %s names no image once its variables are expanded", st.from)}
 		}
 		return UserResult{BaseImage: base}
 	}
@@ -247,10 +277,8 @@ func (df *Dockerfile) baseImage(idx int, buildArgs map[string]string) string {
 				vars[k] = bv
 			}
 		}
-		img, ok := expand(from, vars)
-		if !ok {
-			return ""
-		}
+		// Docker expands a FROM variable without a value to "".
+		img, _ := expandVars(from, vars, true)
 		if strings.EqualFold(img, "scratch") {
 			return "scratch"
 		}

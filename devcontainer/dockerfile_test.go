@@ -3,6 +3,7 @@ package devcontainer
 import (
 	"testing"
 
+	"github.com/devfix/devfix/internal/source"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -29,12 +30,21 @@ func TestDockerfileFinalUser(t *testing.T) {
 			want: UserResult{User: "someone", Line: 5, BaseImage: "debian"}},
 		{name: "escape directive", df: "# escape=`\nFROM debian\nUSER `\n  winuser\n", want: UserResult{User: "winuser", Line: 3, BaseImage: "debian"}},
 		{name: "scratch", df: "FROM scratch\nCOPY x /\n", want: UserResult{BaseImage: "scratch"}},
-		{name: "a variable in FROM", df: "FROM $NOPE\n", want: UserResult{Unresolved: "FROM $NOPE uses a variable with no literal default"}},
+		{name: "a variable in FROM", df: "FROM $NOPE\n", want: UserResult{Unresolved: "FROM $NOPE names no image once its variables are expanded"}},
+		{name: "an ARG without a default in FROM is empty, as in Docker", df: "ARG VARIANT\nFROM mcr.microsoft.com/devcontainers/python:1-${VARIANT}\n",
+			want: UserResult{BaseImage: "mcr.microsoft.com/devcontainers/python:1-"}},
 		{name: "no FROM", df: "RUN x\n", want: UserResult{Unresolved: "the Dockerfile has no FROM instruction"}},
 		{name: "unknown target", df: "FROM debian\n", target: "nope", want: UserResult{Unresolved: `the Dockerfile has no stage "nope"`}},
 	}
 	for _, tc := range tests {
-		got := ParseDockerfile([]byte(tc.df)).FinalUser(tc.target, tc.args)
+		got := ParseDockerfile("Dockerfile", []byte(tc.df)).FinalUser(tc.target, tc.args)
+		if got.User != "" {
+			// The USER instruction's place: the line it starts on.
+			if line, _ := got.At.Position(); line != got.Line || got.At.File.LineText(line)[got.At.Start-got.At.File.LineStart(line):][:4] != "USER" {
+				t.Errorf("%s: USER at %v, want line %d", tc.name, got.At, got.Line)
+			}
+		}
+		got.At = source.Loc{}
 		if d := cmp.Diff(tc.want, got); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, d)
 		}

@@ -8,47 +8,67 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
-	"github.com/tailscale/hujson"
 )
 
-// ImageInfo is what devfix needs to know about an image.
-type ImageInfo struct {
-	Found  bool
-	User   string            // Config.User
-	Labels map[string]string // Config.Labels
-}
+// Engine is the container engine the dev containers run on.
+type Engine string
 
-// NoDaemonError says why no daemon could answer an image question; lint
+// The engines. The zero value means EngineDocker.
+const (
+	EngineDocker Engine = "docker"
+	EnginePodman Engine = "podman"
+)
+
+// NoDaemonError says why no engine could answer an image question; lint
 // then reports the user as unknown instead of failing.
 type NoDaemonError struct{ Reason string }
 
-func (e *NoDaemonError) Error() string { return "no Docker daemon is reachable: " + e.Reason }
+func (e *NoDaemonError) Error() string { return "no container engine is reachable: " + e.Reason }
 
-// ImageInspector looks images up on a Docker daemon.
-type ImageInspector interface {
-	InspectImage(ctx context.Context, ref string) (ImageInfo, error)
+// Images answers image questions: the image's Config.User and labels, and
+// files in it (/etc/passwd), read without starting anything.
+type Images = engine.Images
+
+// DaemonFacts are what the rules need to know of the daemon.
+type DaemonFacts struct {
+	Rootless      bool
+	CgroupDriver  string
+	CgroupVersion string
 }
 
-// Options configure Lint and Fix. The zero value lints with the root
-// strategy, no daemon and no host checks.
+// DaemonInformer is implemented by Images that can also describe the daemon.
+type DaemonInformer interface {
+	DaemonFacts(ctx context.Context) (DaemonFacts, error)
+}
+
+// Options configure Lint and Fix. The zero value lints for rootless Docker
+// with the root strategy, no engine and no host checks.
 type Options struct {
 	Strategy Strategy
-	// Images answers image questions; nil means no daemon is reachable.
-	Images ImageInspector
+	// Engine is the engine the dev containers run on (zero: Docker), and
+	// EngineWhy how that was decided, for notes.
+	Engine    Engine
+	EngineWhy string
+	// Images answers image questions; nil means no engine is reachable.
+	Images Images
 	// NoDaemonReason says why Images is nil, for notes.
 	NoDaemonReason string
-	// Fs reads Dockerfiles and the workspace; nil means none can be read.
+	// Fs reads Dockerfiles, compose files and the workspace; nil means none
+	// can be read.
 	Fs afero.Fs
-	// LookupEnv resolves ${localEnv:…}; nil means an empty environment.
+	// LookupEnv resolves ${localEnv:…} and compose variables; nil means an
+	// empty environment.
 	LookupEnv func(string) (string, bool)
 	// Host answers questions about the host user and its files; nil skips
 	// the checks that need it.
 	Host Host
-	// RootlessSocket is the path of the user's rootless Docker socket, ""
-	// when none was found.
-	RootlessSocket string
+	// RootlessSocket is the user's rootless Docker socket, PodmanSocket its
+	// Podman API socket; "" when none was found.
+	RootlessSocket, PodmanSocket string
 	// PortStart is net.ipv4.ip_unprivileged_port_start; 0 means the
 	// kernel's default, 1024.
 	PortStart int
@@ -60,19 +80,6 @@ type Options struct {
 	Severities map[string]Severity
 }
 
-// DaemonFacts are what the rules need to know of the daemon.
-type DaemonFacts struct {
-	Rootless      bool
-	CgroupDriver  string
-	CgroupVersion string
-}
-
-// DaemonInformer is implemented by an ImageInspector that can also describe
-// its daemon.
-type DaemonInformer interface {
-	DaemonFacts(ctx context.Context) (DaemonFacts, error)
-}
-
 func (o *Options) strategy() Strategy {
 	if o.Strategy == "" {
 		return StrategyRoot
@@ -80,19 +87,54 @@ func (o *Options) strategy() Strategy {
 	return o.Strategy
 }
 
+func (o *Options) engine() Engine {
+	if o.Engine == "" {
+		return EngineDocker
+	}
+	return o.Engine
+}
+
+// engineName names the engine for messages.
+func (o *Options) engineName() string {
+	if o.engine() == EnginePodman {
+		return "rootless Podman"
+	}
+	return "rootless Docker"
+}
+
+func (o *Options) lookup(k string) (string, bool) {
+	if o.LookupEnv == nil {
+		return "", false
+	}
+	return o.LookupEnv(k)
+}
+
+// substitute resolves the variables the CLI resolves before it uses a value.
+func (o *Options) substitute(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	out, _ := mounts.Substitute(s, mounts.VarContext{LookupEnv: o.LookupEnv})
+	return out
+}
+
 // UserFact is a resolved user and where it came from. Known is false when it
-// could not be resolved; Why then says why.
+// could not be resolved; Why then says why. At is the node it comes from
+// (zero when no file says it: an image's label or Config.User).
 type UserFact struct {
 	Name  string
 	From  string
 	Known bool
 	Why   string
+	At    source.Loc
 }
 
-// Facts are derived once per config and shared by the rules.
+// Facts are derived once per config and shared, read-only, by the rules.
 type Facts struct {
-	// Image is the image whose user and label matter ("" for compose).
-	Image string
+	// Image is the image whose user and label matter ("" when none is
+	// known), and ImageAt where the config names it.
+	Image   string
+	ImageAt source.Loc
 	// Remote is the user VS Code and lifecycle commands run as.
 	Remote UserFact
 	// Container is the user the container's main process runs as.
@@ -102,7 +144,14 @@ type Facts struct {
 	UpdateUID, UpdateUIDKnown bool
 	// Notes are things the user should know that are not findings.
 	Notes []string
+
+	imageKnown bool         // the image's user and label were read
+	passwd     *imagePasswd // read on first use
+	dockerfile *Dockerfile  // the Dockerfile read, for its ignore comments
 }
+
+// ImageInfo is what devfix reads of an image: the engine package's.
+type ImageInfo = engine.Image
 
 // metadata is the part of a devcontainer.metadata label devfix reads.
 type metadata struct {
@@ -143,12 +192,14 @@ func parseMetadata(label string) (metadata, error) {
 	return merged, nil
 }
 
-// imageSide is what the image (or Dockerfile) contributes.
+// imageSide is what the image (or Dockerfile, or compose service)
+// contributes.
 type imageSide struct {
 	known   bool
 	why     string // when !known
 	user    string // Config.User or the Dockerfile's USER
 	userSrc string
+	userAt  source.Loc
 	meta    metadata
 	metaSrc string
 }
@@ -172,73 +223,73 @@ func isNumericUser(u string) bool {
 	return true
 }
 
-// substitute resolves the variables the CLI resolves before it uses a user.
-func (o *Options) substitute(s string) string {
-	lookup := o.LookupEnv
-	if lookup == nil {
-		lookup = func(string) (string, bool) { return "", false }
-	}
-	out, _ := mounts.Substitute(s, mounts.VarContext{LookupEnv: lookup})
-	return out
-}
-
 // computeFacts resolves users the way the reference CLI does:
 //
-//   - the container runs as the last -u/--user in runArgs, else containerUser
-//     (devcontainer.json, then the image's devcontainer.metadata label), else
-//     the image's Config.User (for a Dockerfile, its final stage's USER), else root;
+//   - the container runs as the last -u/--user in runArgs (not for compose),
+//     else containerUser (devcontainer.json, then the image's
+//     devcontainer.metadata label), else the compose service's user:, else
+//     the image's Config.User (for a Dockerfile, its final stage's USER),
+//     else root;
 //   - the remote user is remoteUser (devcontainer.json, then the label), else
 //     the container's user;
-//   - updateRemoteUserUID (default on) runs when that user is neither root nor
-//     numeric.
+//   - updateRemoteUserUID (default on) runs when that user is neither root
+//     nor numeric.
 func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	f := &Facts{}
 	img := resolveImage(ctx, c, o, f)
+	f.imageKnown = img.known
 
 	// Container user.
-	_, _, ra := c.RunArgs()
-	jsonContainer, _ := c.String("containerUser")
-	jsonContainer = o.substitute(jsonContainer)
+	jsonContainer := o.substitute(c.top("containerUser").Str())
+	var svcUser string
+	var svcUserAt source.Loc
+	if c.compose != nil {
+		svcUser, svcUserAt = c.compose.serviceUser()
+	}
+	ra := c.RunArgs()
 	switch {
-	case len(ra.Users) > 0:
+	case c.compose == nil && len(ra.Users) > 0:
 		u := ra.Users[len(ra.Users)-1]
-		f.Container = UserFact{Name: o.substitute(u.Value), From: fmt.Sprintf("%q in runArgs", u.Flag), Known: true}
+		f.Container = UserFact{Name: o.substitute(u.Value), From: fmt.Sprintf("%q in runArgs", u.Flag), Known: true, At: c.argLoc(u)}
 	case jsonContainer != "":
-		f.Container = UserFact{Name: jsonContainer, From: `"containerUser" in devcontainer.json`, Known: true}
-	case !img.known:
-		f.Container = UserFact{Why: img.why}
+		f.Container = UserFact{Name: jsonContainer, From: `"containerUser" in devcontainer.json`, Known: true, At: c.top("containerUser").Loc()}
 	case img.meta.ContainerUser != "":
-		f.Container = UserFact{Name: img.meta.ContainerUser, From: "containerUser in " + img.metaSrc, Known: true}
+		f.Container = UserFact{Name: img.meta.ContainerUser, From: "containerUser in " + img.metaSrc, Known: true, At: f.ImageAt}
+	case svcUser != "":
+		f.Container = UserFact{Name: svcUser, From: fmt.Sprintf("user: of service %q", c.compose.service), Known: true, At: svcUserAt}
+	case !img.known:
+		f.Container = UserFact{Why: img.why, At: f.ImageAt}
 	case img.user != "":
-		f.Container = UserFact{Name: img.user, From: img.userSrc, Known: true}
+		f.Container = UserFact{Name: img.user, From: img.userSrc, Known: true, At: img.userAt}
 	default:
-		f.Container = UserFact{Name: "root", From: "the default (" + img.userSrc + " sets no user)", Known: true}
+		f.Container = UserFact{Name: "root", From: "the default (" + img.userSrc + " sets no user)", Known: true, At: f.ImageAt}
 	}
 
 	// Remote user.
-	jsonRemote, _ := c.String("remoteUser")
-	jsonRemote = o.substitute(jsonRemote)
+	jsonRemote := o.substitute(c.top("remoteUser").Str())
 	switch {
 	case jsonRemote != "":
-		f.Remote = UserFact{Name: jsonRemote, From: `"remoteUser" in devcontainer.json`, Known: true}
-	case !img.known:
-		f.Remote = UserFact{Why: img.why}
+		f.Remote = UserFact{Name: jsonRemote, From: `"remoteUser" in devcontainer.json`, Known: true, At: c.top("remoteUser").Loc()}
 	case img.meta.RemoteUser != "":
-		f.Remote = UserFact{Name: img.meta.RemoteUser, From: "remoteUser in " + img.metaSrc, Known: true}
+		f.Remote = UserFact{Name: img.meta.RemoteUser, From: "remoteUser in " + img.metaSrc, Known: true, At: f.ImageAt}
+	case !img.known:
+		// Without the image's label the remote user is unknown: the label
+		// may name one.
+		f.Remote = UserFact{Why: img.why, At: f.ImageAt}
 	case f.Container.Known:
-		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user (" + f.Container.From + ")", Known: true}
+		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user (" + f.Container.From + ")", Known: true, At: f.Container.At}
 	default:
-		f.Remote = UserFact{Why: f.Container.Why}
+		f.Remote = UserFact{Why: f.Container.Why, At: f.ImageAt}
 	}
 
 	// updateRemoteUserUID.
 	update, updateKnown := true, true
-	if v, set := c.Bool("updateRemoteUserUID"); set {
+	if v, set := c.boolean("updateRemoteUserUID"); set {
 		update = v
-	} else if !img.known {
-		updateKnown = false
 	} else if img.meta.UpdateRemoteUserUID != nil {
 		update = *img.meta.UpdateRemoteUserUID
+	} else if !img.known {
+		updateKnown = false
 	}
 	switch {
 	case !f.Remote.Known:
@@ -247,33 +298,51 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 		f.UpdateUID = update && !IsRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
 		f.UpdateUIDKnown = updateKnown || !update || IsRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
 	}
+	if f.ImageAt.File == nil {
+		f.ImageAt = c.root().Loc()
+	}
+	if f.Remote.At.File == nil {
+		f.Remote.At = f.ImageAt
+	}
+	if f.Container.At.File == nil {
+		f.Container.At = f.ImageAt
+	}
 	return f
 }
 
 // resolveImage finds what the image contributes: its user and label.
 func resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSide {
-	if _, compose := c.Top("dockerComposeFile"); compose {
-		return imageSide{why: "the user of a Docker Compose service is not read"}
+	if c.compose != nil {
+		return c.compose.resolveImage(ctx, c, o, f)
 	}
-	if ref, ok := c.String("image"); ok {
-		f.Image = ref
-		return inspectImage(ctx, o, ref)
+	if n := c.top("image"); n.Exists() {
+		f.Image, f.ImageAt = n.Str(), n.Loc()
+		return inspectImage(ctx, o, f.Image)
 	}
-	dockerfile, target, args, ok := c.dockerfileSettings()
+	dockerfile, target, args, at, ok := c.dockerfileSettings()
 	if !ok {
 		return imageSide{why: `the config names no "image", "build" or "dockerComposeFile"`}
 	}
+	f.ImageAt = at
+	return dockerfileSide(ctx, o, f, dockerfile, target, args)
+}
+
+// dockerfileSide is what a Dockerfile build contributes: its final (or
+// target) stage's USER, and the base image's label.
+func dockerfileSide(ctx context.Context, o *Options, f *Facts, dockerfile, target string, args map[string]string) imageSide {
 	if o.Fs == nil {
 		return imageSide{why: "the Dockerfile cannot be read"}
 	}
 	data, err := afero.ReadFile(o.Fs, dockerfile)
 	if err != nil {
-		return imageSide{why: fmt.Sprintf("cannot read the Dockerfile: %v", err)}
+		return imageSide{why: fmt.Sprintf("cannot read the Dockerfile %s: %v", dockerfile, unwrapPath(err))}
 	}
-	df := ParseDockerfile(data)
+	df := ParseDockerfile(dockerfile, data)
+	f.dockerfile = df
 	res := df.FinalUser(target, args)
 	if res.User != "" {
-		side := imageSide{known: true, user: res.User, userSrc: fmt.Sprintf("USER on line %d of %s", res.Line, filepath.Base(dockerfile))}
+		side := imageSide{known: true, user: res.User, userAt: res.At,
+			userSrc: fmt.Sprintf("USER on line %d of %s", res.Line, filepath.Base(dockerfile))}
 		if res.BaseImage != "" && res.BaseImage != "scratch" {
 			// The label still comes from the base image.
 			f.Image = res.BaseImage
@@ -295,63 +364,83 @@ func resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSid
 	return inspectImage(ctx, o, res.BaseImage)
 }
 
+func unwrapPath(err error) error {
+	var pe interface{ Unwrap() error }
+	if errors.As(err, &pe) {
+		if inner := pe.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// inspectImage asks the engine; without an answer it falls back to the
+// documented users of the well-known dev container images.
 func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
+	var why, short string // why the engine did not answer, in long and short
 	if o.Images == nil {
-		why := "no Docker daemon is reachable"
+		why = "no container engine is reachable"
 		if o.NoDaemonReason != "" {
 			why = o.NoDaemonReason
 		}
-		return imageSide{why: fmt.Sprintf("image %q was not inspected: %s", ref, why)}
-	}
-	info, err := o.Images.InspectImage(ctx, ref)
-	var nd *NoDaemonError
-	switch {
-	case errors.As(err, &nd):
-		return imageSide{why: fmt.Sprintf("image %q was not inspected: no Docker daemon is reachable (%s)", ref, nd.Reason)}
-	case err != nil:
-		return imageSide{why: fmt.Sprintf("inspecting image %q: %v", ref, err)}
-	}
-	if !info.Found {
-		return imageSide{why: fmt.Sprintf("image %q is not on the daemon (pull or build it first)", ref)}
-	}
-	side := imageSide{known: true, user: info.User, userSrc: fmt.Sprintf("Config.User of image %q", ref)}
-	if label := info.Labels["devcontainer.metadata"]; label != "" {
-		m, err := parseMetadata(label)
-		if err != nil {
-			return imageSide{why: fmt.Sprintf("the devcontainer.metadata label of image %q is not valid JSON: %v", ref, err)}
+		short = "no engine answered"
+		why = fmt.Sprintf("image %q was not inspected: %s", ref, why)
+	} else {
+		info, err := o.Images.InspectImage(ctx, ref)
+		var nd *NoDaemonError
+		switch {
+		case errors.As(err, &nd):
+			short = "no engine answered"
+			why = fmt.Sprintf("image %q was not inspected: no container engine is reachable (%s)", ref, nd.Reason)
+		case err != nil:
+			short = "the engine did not answer for it"
+			why = fmt.Sprintf("inspecting image %q: %v", ref, err)
+		case !info.Found:
+			short = "it is not pulled"
+			why = fmt.Sprintf("image %q is not on the engine (pull or build it first)", ref)
+		default:
+			side := imageSide{known: true, user: info.User, userSrc: fmt.Sprintf("Config.User of image %q", ref)}
+			if label := info.Labels["devcontainer.metadata"]; label != "" {
+				m, err := parseMetadata(label)
+				if err != nil {
+					return imageSide{why: fmt.Sprintf("the devcontainer.metadata label of image %q is not valid JSON: %v", ref, err)}
+				}
+				side.meta, side.metaSrc = m, fmt.Sprintf("the devcontainer.metadata label of image %q", ref)
+			}
+			return side
 		}
-		side.meta, side.metaSrc = m, fmt.Sprintf("the devcontainer.metadata label of image %q", ref)
 	}
-	return side
+	if k, ok := knownImage(ref); ok {
+		src := fmt.Sprintf("the documented devcontainer.metadata label of official image %q (devfix's table: %s)", ref, short)
+		return imageSide{known: true, userSrc: fmt.Sprintf("Config.User of official image %q (none, as documented)", ref),
+			meta: metadata{RemoteUser: k.remoteUser}, metaSrc: src}
+	}
+	return imageSide{why: why}
 }
 
 // dockerfileSettings returns the Dockerfile path (next to the config), the
-// build target and the build args.
-func (c *Config) dockerfileSettings() (dockerfile, target string, args map[string]string, ok bool) {
+// build target and args, and where the config names the Dockerfile.
+func (c *Config) dockerfileSettings() (dockerfile, target string, args map[string]string, at source.Loc, ok bool) {
 	dir := filepath.Dir(c.Path)
-	if b, isObj := c.Object("build"); isObj {
-		df, ok := StringIn(b, "dockerfile")
-		if !ok {
-			df, ok = StringIn(b, "dockerFile")
+	if b := c.top("build"); b.Exists() {
+		df := b.Get("dockerfile")
+		if !df.Exists() {
+			df = b.Get("dockerFile")
 		}
-		if !ok {
-			return "", "", nil, false
+		if !df.Exists() {
+			return "", "", nil, at, false
 		}
-		target, _ = StringIn(b, "target")
+		target = b.Get("target").Str()
 		args = map[string]string{}
-		if m, ok := Lookup(b, "args"); ok {
-			if argsObj, ok := m.Value().Value.(*hujson.Object); ok {
-				for _, am := range Members(argsObj) {
-					if s, ok := StringIn(argsObj, am.Name); ok {
-						args[am.Name] = s
-					}
-				}
+		for _, a := range b.Get("args").Children() {
+			if a.Kind() == '"' {
+				args[a.Key()] = a.Str()
 			}
 		}
-		return filepath.Join(dir, df), target, args, true
+		return filepath.Join(dir, df.Str()), target, args, df.Loc(), true
 	}
-	if df, ok := c.String("dockerFile"); ok {
-		return filepath.Join(dir, df), "", nil, true
+	if df := c.top("dockerFile"); df.Exists() {
+		return filepath.Join(dir, df.Str()), "", nil, df.Loc(), true
 	}
-	return "", "", nil, false
+	return "", "", nil, at, false
 }

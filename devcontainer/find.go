@@ -79,12 +79,3 @@ func DescribeFileError(fsys afero.Fs, path string, err error) error {
 	}
 	return fmt.Errorf("%s: %v", path, err)
 }
-
-// ReadConfig reads and parses one config. Errors are one line each.
-func ReadConfig(fsys afero.Fs, path string) (*Config, error) {
-	data, err := afero.ReadFile(fsys, path)
-	if err != nil {
-		return nil, DescribeFileError(fsys, path, err)
-	}
-	return Parse(path, data)
-}

@@ -6,25 +6,39 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tailscale/hujson"
+	"github.com/devfix/devfix/internal/source"
 )
 
-// An inline ignore is a comment:
+// An inline ignore is a comment, in whatever comment syntax the file has
+// (// or /* */ in devcontainer.json, # in compose files and Dockerfiles):
 //
-//	// devfix-ignore-next-line <rule-id>[,<rule-id>] -- reason
-//	// devfix-ignore-line <rule-id>[,…] -- reason
-//	// devfix-ignore-file <rule-id>[,…] -- reason
+//	devfix-ignore-next-line <rule-id>[,<rule-id>] -- reason
+//	devfix-ignore-line <rule-id>[,…] -- reason
+//	devfix-ignore-file <rule-id>[,…] -- reason
 //
-// (block comments work too). A line ignore is keyed on the rule and on the
-// settings on that line (their JSON pointers), not only on the line number,
-// so it keeps working when a fix or a better position moves a finding.
+// A line ignore is keyed on the rule and on the nodes that start on its
+// line (their pointers): a finding about one of those nodes, or about a node
+// inside one, is silenced — not a finding about a sibling two lines down.
 type ignore struct {
-	kind       string // line, next-line, file
-	rules      []string
-	start, end int // the comment
-	line       int // the line it applies to
-	pointers   []string
-	used       bool
+	kind     string // line, next-line, file
+	rules    []string
+	at       source.Loc // the comment
+	pointers []string   // the nodes of the line it applies to
+	used     bool
+}
+
+// comment is one comment of a file: its bytes and text.
+type comment struct {
+	start, end int
+	text       string
+}
+
+// commentSource is what a file offers for ignores: its comments, and the
+// pointers of the nodes that start on each line.
+type commentSource struct {
+	file     *source.File
+	comments []comment
+	lines    map[int][]string
 }
 
 var ignoreRE = regexp.MustCompile(`devfix-ignore-(next-line|line|file)\b([^*\n]*)`)
@@ -41,106 +55,42 @@ Remove it, or fix the rule ID (devfix rules lists them).`,
 	Check: func(*Pass) {}, // reported by applyIgnores
 }
 
-// findIgnores reads the ignore comments of a config.
-func findIgnores(c *Config) []*ignore {
-	if !strings.Contains(string(c.Body), "devfix-ignore-") {
-		return nil
-	}
-	lines := pointersByLine(c)
+// ignores reads the ignore comments of one file.
+func (cs commentSource) ignores() []*ignore {
 	var out []*ignore
-	for _, cm := range commentSpans(c.Body) {
-		m := ignoreRE.FindStringSubmatch(string(c.Body[cm[0]:cm[1]]))
+	for _, cm := range cs.comments {
+		if !strings.Contains(cm.text, "devfix-ignore-") {
+			continue
+		}
+		m := ignoreRE.FindStringSubmatch(cm.text)
 		if m == nil {
 			continue
 		}
 		ids, _, _ := strings.Cut(m[2], "--")
-		ig := &ignore{kind: m[1], start: cm[0], end: cm[1]}
-		for _, id := range strings.FieldsFunc(ids, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-			ig.rules = append(ig.rules, id)
-		}
-		line, _ := c.Position(cm[0])
+		ig := &ignore{kind: m[1], at: source.Loc{File: cs.file, Start: cm.start, End: cm.end}}
+		ig.rules = strings.FieldsFunc(ids, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		line, _ := cs.file.Position(cm.start)
 		switch ig.kind {
 		case "line":
-			ig.line = line
+			ig.pointers = cs.lines[line]
 		case "next-line":
-			// The next line that holds a setting.
-			ig.line = line + 1
-			for l := line + 1; l <= len(c.lineStarts); l++ {
-				if len(lines[l]) > 0 {
-					ig.line = l
+			// The next line that holds a node.
+			for l := line + 1; l <= cs.file.Lines(); l++ {
+				if len(cs.lines[l]) > 0 {
+					ig.pointers = cs.lines[l]
 					break
 				}
 			}
 		}
-		ig.pointers = lines[ig.line]
 		out = append(out, ig)
 	}
 	return out
 }
 
-// pointersByLine maps each line to the JSON pointers of the members and
-// elements that start on it.
-func pointersByLine(c *Config) map[int][]string {
-	out := map[int][]string{}
-	var walk func(v *hujson.Value, ptr string)
-	walk = func(v *hujson.Value, ptr string) {
-		switch t := v.Value.(type) {
-		case *hujson.Object:
-			for i := range t.Members {
-				p := ptr + "/" + escapePointer(memberName(&t.Members[i]))
-				l, _ := c.Position(t.Members[i].Name.StartOffset)
-				out[l] = append(out[l], p)
-				walk(&t.Members[i].Value, p)
-			}
-		case *hujson.Array:
-			for i := range t.Elements {
-				p := fmt.Sprintf("%s/%d", ptr, i)
-				l, _ := c.Position(t.Elements[i].StartOffset)
-				out[l] = append(out[l], p)
-				walk(&t.Elements[i], p)
-			}
-		}
-	}
-	walk(c.RootValue(), "")
-	return out
-}
-
-// commentSpans returns the byte spans of the comments in b.
-func commentSpans(b []byte) [][2]int {
-	var out [][2]int
-	for i := 0; i < len(b); i++ {
-		switch {
-		case b[i] == '"':
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		case b[i] == '/' && i+1 < len(b) && b[i+1] == '/':
-			j := i
-			for j < len(b) && b[j] != '\n' {
-				j++
-			}
-			out = append(out, [2]int{i, j})
-			i = j
-		case b[i] == '/' && i+1 < len(b) && b[i+1] == '*':
-			j := i + 2
-			for j+1 < len(b) && !(b[j] == '*' && b[j+1] == '/') {
-				j++
-			}
-			out = append(out, [2]int{i, min(j+2, len(b))})
-			i = j + 1
-		}
-	}
-	return out
-}
-
-// underPointer reports whether p is q or inside it.
-func underPointer(p, q string) bool {
-	return p == q || (q != "" && strings.HasPrefix(p, q+"/"))
-}
-
 func (ig *ignore) matches(d Diagnostic) bool {
+	if d.Loc.File != ig.at.File {
+		return false
+	}
 	ruleOK := len(ig.rules) == 0
 	for _, r := range ig.rules {
 		if r == d.RuleID {
@@ -153,12 +103,11 @@ func (ig *ignore) matches(d Diagnostic) bool {
 	if ig.kind == "file" {
 		return true
 	}
-	if d.Line == ig.line {
-		return true
-	}
 	for _, p := range ig.pointers {
-		if d.Pointer != "" && (underPointer(d.Pointer, p) || underPointer(p, d.Pointer)) {
-			return true
+		for _, q := range d.Loc.Ptrs {
+			if source.Under(q, p) {
+				return true
+			}
 		}
 	}
 	return false
@@ -166,8 +115,11 @@ func (ig *ignore) matches(d Diagnostic) bool {
 
 // applyIgnores drops the diagnostics inline ignores silence and reports the
 // ignores that silence nothing or name unknown rules.
-func applyIgnores(c *Config, diags []Diagnostic) []Diagnostic {
-	igs := findIgnores(c)
+func applyIgnores(sources []commentSource, diags []Diagnostic) []Diagnostic {
+	var igs []*ignore
+	for _, cs := range sources {
+		igs = append(igs, cs.ignores()...)
+	}
 	if len(igs) == 0 {
 		return diags
 	}
@@ -184,10 +136,8 @@ func applyIgnores(c *Config, diags []Diagnostic) []Diagnostic {
 		}
 	}
 	for _, ig := range igs {
-		line, col := c.Position(ig.start)
 		report := func(msg string) {
-			kept = append(kept, Diagnostic{Path: c.Path, Start: ig.start, End: ig.end, Line: line, Col: col,
-				RuleID: ruleUnusedIgnore.ID, Severity: ruleUnusedIgnore.Severity, Message: msg})
+			kept = append(kept, Diagnostic{Loc: ig.at, RuleID: ruleUnusedIgnore.ID, Severity: ruleUnusedIgnore.Severity, Message: msg})
 		}
 		var unknown []string
 		for _, r := range ig.rules {
@@ -202,14 +152,23 @@ func applyIgnores(c *Config, diags []Diagnostic) []Diagnostic {
 			report(fmt.Sprintf("devfix-ignore-%s %s silences nothing: remove it", ig.kind, strings.Join(ig.rules, ",")))
 		}
 	}
-	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Loc.Start < kept[j].Loc.Start })
 	return kept
 }
 
 func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = quote(s)
+		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
+}
+
+// jsonComments is the config's own commentSource.
+func (c *Config) commentSource() commentSource {
+	cs := commentSource{file: c.doc.File, lines: c.doc.PointersByLine()}
+	for _, cm := range c.doc.Comments() {
+		cs.comments = append(cs.comments, comment{cm.Start, cm.End, cm.Text})
+	}
+	return cs
 }

@@ -1,9 +1,13 @@
 package devcontainer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/devfix/devfix/internal/source"
+	"github.com/spf13/afero"
 )
 
 // Result is what linting one config found.
@@ -11,22 +15,25 @@ type Result struct {
 	Diagnostics []Diagnostic
 	Facts       *Facts
 	Strategy    Strategy
+	// Notes say what devfix could not learn, and what it assumed.
+	Notes []string
 }
 
-// Lint runs every rule that applies to the strategy. Diagnostics come sorted
-// by position.
+// Lint runs every rule that applies to the strategy and engine.
+// Diagnostics come sorted by file (devcontainer.json first) and position.
 func Lint(ctx context.Context, c *Config, o *Options) Result {
 	if o == nil {
 		o = &Options{}
 	}
 	facts := computeFacts(ctx, c, o)
 	res := Result{Facts: facts, Strategy: o.strategy()}
+	var notes []string
 	for _, r := range Rules() {
 		sev, overridden := o.Severities[r.ID]
-		if !r.AppliesTo(res.Strategy) || sev == SeverityOff {
+		if !r.AppliesTo(res.Strategy) || !r.appliesToEngine(o.engine()) || sev == SeverityOff {
 			continue
 		}
-		p := &Pass{Config: c, Strategy: res.Strategy, Facts: facts, Options: o, rule: r}
+		p := &Pass{Ctx: ctx, Config: c, Strategy: res.Strategy, Facts: facts, Options: o, rule: r}
 		r.Check(p)
 		if overridden {
 			for i := range p.diags {
@@ -34,9 +41,10 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 			}
 		}
 		res.Diagnostics = append(res.Diagnostics, p.diags...)
+		notes = append(notes, p.notes...)
 	}
 	if !o.NoInlineIgnores {
-		res.Diagnostics = applyIgnores(c, res.Diagnostics)
+		res.Diagnostics = applyIgnores(c.commentSources(facts), res.Diagnostics)
 		if sev, ok := o.Severities[ruleUnusedIgnore.ID]; ok {
 			var kept []Diagnostic
 			for _, d := range res.Diagnostics {
@@ -51,44 +59,77 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 			res.Diagnostics = kept
 		}
 	}
-	addUnknownNotes(facts, res.Strategy, o)
+	res.Notes = append(append(res.Notes, facts.Notes...), notes...)
+	order := map[*source.File]int{}
+	for i, f := range c.Files() {
+		order[f] = i + 1
+	}
 	sort.SliceStable(res.Diagnostics, func(i, j int) bool {
 		a, b := res.Diagnostics[i], res.Diagnostics[j]
-		if a.Start != b.Start {
-			return a.Start < b.Start
+		if fa, fb := fileOrder(order, a.Loc.File), fileOrder(order, b.Loc.File); fa != fb {
+			return fa < fb
+		}
+		if a.Loc.Start != b.Loc.Start {
+			return a.Loc.Start < b.Loc.Start
 		}
 		return a.RuleID < b.RuleID
 	})
 	return res
 }
 
-func addUnknownNotes(f *Facts, s Strategy, o *Options) {
-	if s == StrategyRoot && !f.Container.Known {
-		f.Notes = append(f.Notes, fmt.Sprintf("container user unknown (%s): rootless-container-user skipped", f.Container.Why))
+// fileOrder puts the config's own files first, then others (Dockerfiles).
+func fileOrder(order map[*source.File]int, f *source.File) int {
+	if n, ok := order[f]; ok {
+		return n
 	}
-	if s == StrategyACL && !f.Remote.Known {
-		f.Notes = append(f.Notes, fmt.Sprintf("remote user unknown (%s): the acl checks need it", f.Remote.Why))
+	return len(order) + 1
+}
+
+// commentSources are the files whose comments may hold ignores: the
+// config, its compose files, and the Dockerfile the facts read.
+func (c *Config) commentSources(f *Facts) []commentSource {
+	var out []commentSource
+	if bytes.Contains(c.doc.Body, []byte("devfix-ignore-")) {
+		out = append(out, c.commentSource())
 	}
+	if c.compose != nil {
+		out = append(out, c.compose.commentSources()...)
+	}
+	if f.dockerfile != nil {
+		out = append(out, f.dockerfile.commentSource())
+	}
+	return out
 }
 
 // maxRounds bounds the fix loop; each round applies every fix that does not
 // conflict with an earlier one, so a handful is plenty.
 const maxRounds = 16
 
+// FileChange is one file of a config and what fixing made of it.
+type FileChange struct {
+	File *source.File // as read
+	New  []byte       // the whole fixed file, BOM included; equal to File.Bytes() when unchanged
+}
+
+// Changed reports whether the file changed.
+func (fc FileChange) Changed() bool { return !bytes.Equal(fc.File.Bytes(), fc.New) }
+
 // FixResult is the outcome of fixing one config.
 type FixResult struct {
-	// Output is the fixed file, BOM included; equal to the input when
-	// nothing was fixed.
+	// Files are the config's files, devcontainer.json first, with their
+	// fixed bytes.
+	Files []FileChange
+	// Output is the fixed devcontainer.json, BOM included.
 	Output []byte
 	// Applied are the fixes applied, in order.
 	Applied []Fix
 	// Remaining are findings that have no fix, from the final round.
 	Remaining []Diagnostic
-	// Final is the lint result of the fixed file.
+	// Final is the lint result of the fixed files.
 	Final Result
 }
 
-// HostActions are the changes outside the file that the fixes need.
+// HostActions are the changes outside the files that the fixes need.
 func (r FixResult) HostActions() []HostAction {
 	var as []HostAction
 	for _, f := range r.Applied {
@@ -99,8 +140,8 @@ func (r FixResult) HostActions() []HostAction {
 
 // FixConfig lints and applies fixes until none is left. Fixes are independent
 // edits of one baseline: those that conflict with an earlier fix wait for the
-// next round, which re-parses and re-lints. A result that would not parse is
-// an internal error and nothing is returned.
+// next round, which re-parses and re-lints every file. A result that would not
+// parse is an internal error and nothing is returned.
 func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 	if o == nil {
 		o = &Options{}
@@ -111,7 +152,7 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 	for round := 0; ; round++ {
 		res := Lint(ctx, cur, o)
 		var chosen []Fix
-		var edits []Edit
+		var edits []source.Edit
 		var remaining []Diagnostic
 		byPriority := append([]Diagnostic(nil), res.Diagnostics...)
 		sort.SliceStable(byPriority, func(i, j int) bool {
@@ -124,14 +165,14 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 			}
 			fix := d.Fixes[0]
 			if len(fix.Edits) == 0 {
-				// Host work does not change the file: take it from the
-				// first round only, and carry it out once.
+				// Host work does not change a file: take it from the first
+				// round only, and carry it out once.
 				if round == 0 {
 					hostFixes = append(hostFixes, fix)
 				}
 				continue
 			}
-			if conflicts(edits, fix.Edits) {
+			if source.Conflicts(edits, fix.Edits) {
 				continue
 			}
 			edits = append(edits, fix.Edits...)
@@ -140,25 +181,64 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 		if len(chosen) == 0 {
 			out.Applied = append(out.Applied, hostFixes...)
 			out.Remaining, out.Final = remaining, res
+			out.Files = nil
+			for i, f := range cur.Files() {
+				out.Files = append(out.Files, FileChange{File: c.Files()[i], New: f.Bytes()})
+			}
 			out.Output = cur.Bytes()
 			return out, nil
 		}
 		if round == maxRounds {
 			return FixResult{}, fmt.Errorf("%s: internal error: fixes did not settle after %d rounds", c.Path, maxRounds)
 		}
-		body, err := applyEdits(cur.Body, edits)
+		next, err := cur.withEdits(ctx, o, edits)
 		if err != nil {
-			return FixResult{}, fmt.Errorf("%s: %w", c.Path, err)
+			return FixResult{}, err
 		}
 		out.Applied = append(out.Applied, chosen...)
-		whole := body
-		if cur.BOM {
-			whole = append(append([]byte{}, utf8BOM...), body...)
-		}
-		next, err := Parse(c.Path, whole)
-		if err != nil {
-			return FixResult{}, fmt.Errorf("%s: internal error: the fixed file would not parse (%v); nothing was written", c.Path, err)
-		}
 		cur = next
 	}
+}
+
+// withEdits applies edits to the config's files and reads the result again.
+func (c *Config) withEdits(ctx context.Context, o *Options, edits []source.Edit) (*Config, error) {
+	byFile := map[*source.File][]source.Edit{}
+	for _, e := range edits {
+		byFile[e.File] = append(byFile[e.File], e)
+	}
+	changed := map[string][]byte{}
+	for f, es := range byFile {
+		body, err := source.Apply(f.Body, es)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		changed[f.Path] = f.WithBOM(body)
+	}
+	var next *Config
+	var err error
+	if c.compose == nil {
+		data, ok := changed[c.Path]
+		if !ok {
+			return c, nil
+		}
+		next, err = Parse(c.Path, data)
+	} else {
+		next, err = load(ctx, overlay(o.Fs, changed), c.Path, o.LookupEnv)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: internal error: the fixed files would not parse (%v); nothing was written", c.Path, err)
+	}
+	return next, nil
+}
+
+// overlay is fsys with files replaced by new contents, in memory.
+func overlay(fsys afero.Fs, files map[string][]byte) afero.Fs {
+	mem := afero.NewMemMapFs()
+	for p, data := range files {
+		_ = afero.WriteFile(mem, p, data, 0o644)
+	}
+	if fsys == nil {
+		return mem
+	}
+	return afero.NewCopyOnWriteFs(afero.NewReadOnlyFs(fsys), mem)
 }

@@ -1,8 +1,11 @@
 package devcontainer
 
 import (
+	"context"
 	"fmt"
 	"sort"
+
+	"github.com/devfix/devfix/internal/source"
 )
 
 // Severity is how bad a finding is.
@@ -29,7 +32,7 @@ func (s Severity) String() string {
 	return "info"
 }
 
-// Strategy is how devfix makes a config work under rootless Docker.
+// Strategy is how devfix makes a config work under a rootless engine.
 type Strategy string
 
 // The strategies. The zero value means StrategyRoot.
@@ -44,10 +47,14 @@ const (
 	// StrategyACL keeps the non-root user and grants its mapped host UID
 	// access to the workspace with POSIX ACLs.
 	StrategyACL Strategy = "acl"
+	// StrategyKeepID keeps the image's user under rootless Podman: the
+	// CLI's own --userns=keep-id where that works, keep-id:uid=,gid= of the
+	// image user where it does not (a high host UID).
+	StrategyKeepID Strategy = "keepid"
 )
 
 // Strategies lists every strategy, the default first.
-var Strategies = []Strategy{StrategyRoot, StrategyEnv, StrategyACL}
+var Strategies = []Strategy{StrategyRoot, StrategyEnv, StrategyACL, StrategyKeepID}
 
 // ParseStrategy checks a --strategy value.
 func ParseStrategy(s string) (Strategy, error) {
@@ -56,7 +63,7 @@ func ParseStrategy(s string) (Strategy, error) {
 			return st, nil
 		}
 	}
-	return "", fmt.Errorf("unknown strategy %q (want root, env or acl)", s)
+	return "", fmt.Errorf("unknown strategy %q (want root, env, acl or keepid)", s)
 }
 
 // Rule is one check. Rules are data: the registry feeds `devfix rules`, the
@@ -67,6 +74,8 @@ type Rule struct {
 	Severity Severity
 	// Strategies the rule applies to; nil means all.
 	Strategies []Strategy
+	// Engines the rule applies to; nil means all.
+	Engines []Engine
 	// Doc says why it matters under rootless Docker and what the fix does.
 	Doc string
 	// Bad and Good are example configs.
@@ -89,6 +98,19 @@ func (r *Rule) AppliesTo(s Strategy) bool {
 	return false
 }
 
+// appliesToEngine reports whether the rule runs for engine e.
+func (r *Rule) appliesToEngine(e Engine) bool {
+	if r.Engines == nil {
+		return true
+	}
+	for _, x := range r.Engines {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
 // registry lists every rule in fix priority order: when two fixes conflict
 // in one round, the earlier rule's goes first (so "remoteUser" is written
 // before "containerUser" makes it implicitly root).
@@ -101,6 +123,9 @@ func registry() []*Rule {
 		ruleACLWorkspace,
 		ruleDockerSocket,
 		ruleUsernsKeepID,
+		rulePodmanKeepIDUID,
+		rulePodmanIDMapConflict,
+		ruleEnvUserns,
 		ruleLocalEnvDefault,
 		ruleXDGUnset,
 		ruleBindSource,
@@ -143,39 +168,68 @@ func RuleByID(id string) (*Rule, bool) {
 	return nil, false
 }
 
-// Diagnostic is one finding at a byte span of Config.Body.
+// Diagnostic is one finding: a rule's message about the node at Loc (in
+// devcontainer.json, a compose file or a Dockerfile), and at most one fix
+// that apply uses.
 type Diagnostic struct {
-	Path       string
-	Start, End int
-	Line, Col  int
-	RuleID     string
-	Severity   Severity
-	Message    string
-	Pointer    string // JSON pointer of the setting it is about ("" = the file)
-	Fixes      []Fix  // at most one is applied
+	Loc      source.Loc
+	RuleID   string
+	Severity Severity
+	Message  string
+	Fixes    []Fix
 }
 
-// Pass is what a rule's Check sees.
+// Path is the file the finding is in.
+func (d Diagnostic) Path() string { return d.Loc.Path() }
+
+// Position is the 1-based line and byte column of the finding.
+func (d Diagnostic) Position() (line, col int) { return d.Loc.Position() }
+
+// String is the finding as one line: "path:line:col: message [rule-id]".
+func (d Diagnostic) String() string {
+	line, col := d.Position()
+	return fmt.Sprintf("%s:%d:%d: %s [%s]", d.Path(), line, col, source.EscapeControl(d.Message), d.RuleID)
+}
+
+// Fix is one way to resolve a diagnostic: a verb phrase and byte edits of
+// the config's files, which must not overlap each other. HostActions are
+// changes outside the files (ACLs on the workspace) that apply carries out
+// and lint only names.
+type Fix struct {
+	Message     string
+	Edits       []source.Edit
+	HostActions []HostAction
+}
+
+// Pass is what a rule's Check sees. Its inputs are read-only: a rule reports
+// findings, and says what it could not learn with Note.
 type Pass struct {
+	Ctx      context.Context
 	Config   *Config
 	Strategy Strategy
 	Facts    *Facts
 	Options  *Options
 	rule     *Rule
 	diags    []Diagnostic
+	notes    []string
 }
 
-// Report records a finding about the bytes start..end.
-func (p *Pass) Report(start, end int, pointer, msg string, fixes ...Fix) {
-	line, col := p.Config.Position(start)
-	p.diags = append(p.diags, Diagnostic{
-		Path: p.Config.Path, Start: start, End: end, Line: line, Col: col,
-		RuleID: p.rule.ID, Severity: p.rule.Severity, Message: msg,
-		Pointer: pointer, Fixes: fixes,
-	})
+// Report records a finding about the node at loc.
+func (p *Pass) Report(loc source.Loc, msg string, fixes ...Fix) {
+	p.ReportAt(p.rule.Severity, loc, msg, fixes...)
+}
+
+// ReportAt is Report with a severity other than the rule's own.
+func (p *Pass) ReportAt(sev Severity, loc source.Loc, msg string, fixes ...Fix) {
+	p.diags = append(p.diags, Diagnostic{Loc: loc, RuleID: p.rule.ID, Severity: sev, Message: msg, Fixes: fixes})
 }
 
 // Reportf is Report with a formatted message and no fix.
-func (p *Pass) Reportf(start, end int, pointer, format string, args ...any) {
-	p.Report(start, end, pointer, fmt.Sprintf(format, args...))
+func (p *Pass) Reportf(loc source.Loc, format string, args ...any) {
+	p.Report(loc, fmt.Sprintf(format, args...))
+}
+
+// Note says what the rule could not learn; it is shown, never counted.
+func (p *Pass) Note(format string, args ...any) {
+	p.notes = append(p.notes, p.rule.ID+": "+fmt.Sprintf(format, args...))
 }

@@ -1,11 +1,13 @@
 package devcontainer
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 
-	"github.com/tailscale/hujson"
+	"github.com/devfix/devfix/internal/jsonc"
 )
 
 var ruleACLWorkspace = &Rule{
@@ -27,56 +29,82 @@ The fix runs setfacl (package "acl") by argv; lint only reports.`,
 	Check: checkACLWorkspace,
 }
 
-// containerUID is the UID the remote user has inside the container, when it
-// can be known without running the image.
-func containerUID(f *Facts, hostUID int64) (int64, string, bool) {
+// remoteUID is the UID the remote user has inside the container, when it
+// can be known without running the image: root is 0, a numeric user is that
+// number; a named user gets your UID from the CLI's UID update, unless
+// another user of the image already has it (then the update leaves it
+// alone), else keeps the UID the image's /etc/passwd gives it.
+func remoteUID(p *Pass, hostUID int64) (uid int64, how string, ok bool) {
+	f := p.Facts
 	u := f.Remote.Name
 	name, _, _ := strings.Cut(u, ":")
-	if IsRootUser(u) {
+	switch {
+	case IsRootUser(u):
 		return 0, "root", true
-	}
-	if f.UpdateUID && f.UpdateUIDKnown {
-		return hostUID, "updateRemoteUserUID gives it your UID", true
-	}
-	if isNumericUser(u) {
+	case isNumericUser(u):
 		n, err := strconv.ParseInt(name, 10, 64)
 		return n, "numeric user", err == nil
 	}
+	ip := f.imageIDs(p.Ctx, p.Options)
+	if f.UpdateUID && f.UpdateUIDKnown {
+		if ip.passwd == nil && hostUID != 0 {
+			return hostUID, "updateRemoteUserUID gives it your UID", true
+		}
+		if ip.passwd != nil {
+			other, taken := ip.userWithUID(hostUID)
+			if !taken || other == name {
+				return hostUID, "updateRemoteUserUID gives it your UID", true
+			}
+			if img, _, found := ip.lookupUser(u); found {
+				return img, fmt.Sprintf("its UID in the image: the CLI's UID update leaves it alone, since image user %q already has your UID %d", other, hostUID), true
+			}
+		}
+	}
+	if ip.passwd != nil {
+		if img, _, found := ip.lookupUser(u); found {
+			return img, "its UID in the image's /etc/passwd", true
+		}
+		p.Note("user %q is not in /etc/passwd of image %q (a Dockerfile may create it): cannot tell its UID", u, f.Image)
+		return 0, "", false
+	}
+	p.Note("cannot tell which UID %q has in the container: %s", u, ip.why)
 	return 0, "", false
 }
 
 func checkACLWorkspace(p *Pass) {
 	f, o := p.Facts, p.Options
-	if !f.Remote.Known || o.Host == nil {
+	if o.Host == nil {
+		return
+	}
+	if !f.Remote.Known {
+		p.Note("the remote user is unknown (%s): the acl checks need it", f.Remote.Why)
 		return
 	}
 	hostUID, _ := o.Host.User()
-	cuid, how, ok := containerUID(f, hostUID)
-	start, end := reportSpan(p.Config, Member{}, false)
-	if !ok {
-		p.Reportf(start, end, "/remoteUser", "cannot tell which UID %q has in the container without updateRemoteUserUID: set \"updateRemoteUserUID\": true (the default) or a numeric \"remoteUser\"", f.Remote.Name)
-		return
+	cuid, how, ok := remoteUID(p, hostUID)
+	if !ok || cuid == 0 {
+		return // unknown (noted), or container root: the host user, nothing to grant
 	}
-	if cuid == 0 {
-		return // container root is the host user: nothing to grant
-	}
-	idmap, source, err := o.Host.IDMap()
+	idmap, src, err := o.Host.IDMap()
 	if err != nil {
-		p.Reportf(start, end, "", "cannot map container UID %d to the host: %v", cuid, err)
+		p.Note("cannot map container UID %d to the host: %v", cuid, err)
 		return
 	}
 	mapped, ok := idmap.ToHost(cuid)
 	if !ok {
-		p.Reportf(start, end, "", "container UID %d of %q is outside your UID map (%s)", cuid, f.Remote.Name, source)
+		p.Reportf(f.Remote.At, "container UID %d of %q is outside your UID map (%s)", cuid, f.Remote.Name, src)
 		return
 	}
 	for _, b := range p.Config.BindSources(o.Fs, o.LookupEnv) {
-		if b.ReadOnly {
+		if b.ReadOnly || isSystemSocket(b.Path) {
 			continue
+		}
+		if _, err := o.Host.Owner(b.Path); errors.Is(err, fs.ErrNotExist) {
+			continue // bind-source reports it: one cause, one finding
 		}
 		acl, err := o.Host.ACL(b.Path)
 		if err != nil {
-			p.Reportf(b.Start, b.End, b.Pointer, "cannot read the ACL of %q: %v", b.Path, err)
+			p.Note("cannot read the ACL of %q: %v", b.Path, err)
 			continue
 		}
 		user := fmt.Sprintf("user:%d:", mapped)
@@ -93,7 +121,7 @@ func checkACLWorkspace(p *Pass) {
 			Message:     fmt.Sprintf("grant host UID %d access to %s", mapped, b.Path),
 			HostActions: []HostAction{{Summary: fmt.Sprintf("grant host UID %d (container UID %d) rwX on %s", mapped, cuid, b.Path), Argv: argv}},
 		}
-		p.Report(b.Start, b.End, b.Pointer, fmt.Sprintf("%q is container UID %d (%s), host UID %d (%s); it has no ACL on %q: grant it with setfacl", f.Remote.Name, cuid, how, mapped, source, b.Path), fix)
+		p.Report(b.At, fmt.Sprintf("%q is container UID %d (%s), host UID %d (%s); it has no ACL on %q: grant it with setfacl", f.Remote.Name, cuid, how, mapped, src, b.Path), fix)
 	}
 }
 
@@ -117,37 +145,29 @@ func checkGitSafeDirectory(p *Pass) {
 	if !f.Remote.Known || IsRootUser(f.Remote.Name) {
 		return
 	}
-	kvs := []KV{
-		{"GIT_CONFIG_COUNT", `"1"`},
-		{"GIT_CONFIG_KEY_0", `"safe.directory"`},
-		{"GIT_CONFIG_VALUE_0", `"${containerWorkspaceFolder}"`},
+	kvs := []jsonc.KV{
+		{Key: "GIT_CONFIG_COUNT", JSON: `"1"`},
+		{Key: "GIT_CONFIG_KEY_0", JSON: `"safe.directory"`},
+		{Key: "GIT_CONFIG_VALUE_0", JSON: `"${containerWorkspaceFolder}"`},
 	}
 	msg := "git in the container sees the workspace owned by root and will refuse it"
-	m, ok := c.Top("containerEnv")
-	if !ok {
-		fix := Fix{Message: "add safe.directory to \"containerEnv\""}
-		start, end := reportSpan(c, m, false)
-		after := c.lastUserKey()
-		indent := c.indentOf(c.Root().Members[len(c.Root().Members)-1].Name.StartOffset)
-		if after != nil {
-			indent = c.indentOf(after.NameStart())
-		}
-		fix.Edits = c.InsertMembers(c.RootValue(), after, KV{"containerEnv", c.objectText(kvs, indent)})
-		p.Report(start, end, "/containerEnv", msg+": add safe.directory to \"containerEnv\"", fix)
+	env := c.top("containerEnv")
+	if !env.Exists() {
+		fix := Fix{Message: "add safe.directory to \"containerEnv\"",
+			Edits: c.doc.Insert(c.root(), c.lastUserKey(), jsonc.KV{Key: "containerEnv", JSON: c.doc.ObjectText(c.root(), kvs...)})}
+		p.Report(c.rootLoc(), msg+": add safe.directory to \"containerEnv\"", fix)
 		return
 	}
-	env := m.Value().Value.(*hujson.Object)
-	count, hasCount := StringIn(env, "GIT_CONFIG_COUNT")
-	if hasCount {
-		n, _ := strconv.Atoi(count)
+	if count := env.Get("GIT_CONFIG_COUNT"); count.Exists() {
+		n, _ := strconv.Atoi(count.Str())
 		for i := 0; i < n; i++ {
-			if k, _ := StringIn(env, fmt.Sprintf("GIT_CONFIG_KEY_%d", i)); k == "safe.directory" {
+			if env.Get(fmt.Sprintf("GIT_CONFIG_KEY_%d", i)).Str() == "safe.directory" {
 				return
 			}
 		}
-		p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/containerEnv", "%s: \"containerEnv\" already sets GIT_CONFIG_COUNT; add a safe.directory entry to it", msg)
+		p.Reportf(env.Loc(), "%s: \"containerEnv\" already sets GIT_CONFIG_COUNT; add a safe.directory entry to it", msg)
 		return
 	}
-	fix := Fix{Message: "add safe.directory to \"containerEnv\"", Edits: c.InsertMembers(m.Value(), nil, kvs...)}
-	p.Report(m.Value().StartOffset, m.Value().EndOffset, "/containerEnv", msg+": add safe.directory to \"containerEnv\"", fix)
+	fix := Fix{Message: "add safe.directory to \"containerEnv\"", Edits: c.doc.Insert(env, jsonc.Node{}, kvs...)}
+	p.Report(env.Loc(), msg+": add safe.directory to \"containerEnv\"", fix)
 }

@@ -2,13 +2,12 @@ package devcontainer
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
 var ruleBindSource = &Rule{
@@ -34,21 +33,26 @@ func checkBindSources(p *Pass) {
 		return
 	}
 	uid, name := h.User()
-	idmap, _, mapErr := h.IDMap()
 	for _, b := range p.Config.BindSources(p.Options.Fs, p.Options.LookupEnv) {
+		if isSystemSocket(b.Path) {
+			continue // docker-socket-mount reports it: one cause, one finding
+		}
 		owner, err := h.Owner(b.Path)
 		if errors.Is(err, fs.ErrNotExist) {
-			p.Reportf(b.Start, b.End, b.Pointer, "bind source %q does not exist: the container will not start", b.Path)
+			p.Reportf(b.At, "bind source %q does not exist: the container will not start", b.Path)
 			continue
 		}
-		if err == nil && owner != uid && mapErr == nil {
-			if c, ok := idmap.ToContainer(owner); ok && c >= 1 {
-				p.Reportf(b.Start, b.End, b.Pointer, "bind source %q is owned by host UID %d, container UID %d of your rootless daemon, not by you: a non-root container user wrote it; run `devfix reclaim %s` to get it back", b.Path, owner, c, b.Path)
-				continue
+		if err == nil && owner != uid {
+			// Only now is the UID map worth its lookup.
+			if idmap, _, mapErr := h.IDMap(); mapErr == nil {
+				if c, ok := idmap.ToContainer(owner); ok && c >= 1 {
+					p.Reportf(b.At, "bind source %q is owned by host UID %d, container UID %d of your rootless engine, not by you: a non-root container user wrote it; run `devfix reclaim %s` to get it back", b.Path, owner, c, b.Path)
+					continue
+				}
 			}
 		}
 		if other := homeOwner(b.Path); other != "" && other != name {
-			p.Reportf(b.Start, b.End, b.Pointer, "bind source %q is in %s's home: your rootless daemon runs as you (%s); bind a path of your own, such as ${localEnv:HOME}/…", b.Path, other, name)
+			p.Reportf(b.At, "bind source %q is in %s's home: your rootless engine runs as you (%s); bind a path of your own, such as ${localEnv:HOME}/…", b.Path, other, name)
 		}
 	}
 }
@@ -91,27 +95,25 @@ func networkShareType(m mounts.Mount) string {
 
 func checkNetworkShares(p *Pass) {
 	c := p.Config
-	msg := "this %s volume is mounted by the daemon with host root, which a rootless daemon does not have: have the admin provision the share under /mnt/<user>/ and bind that folder"
-	if m, ok := c.Top("mounts"); ok {
-		arr := m.Value().Value.(*hujson.Array)
-		for i := range arr.Elements {
-			el := &arr.Elements[i]
-			lit, ok := el.Value.(hujson.Literal)
-			if !ok {
-				continue
-			}
-			if mt, err := mounts.ParseMountString(lit.String()); err == nil {
-				if t := networkShareType(mt); t != "" {
-					p.Reportf(el.StartOffset, el.EndOffset, fmt.Sprintf("/mounts/%d", i), msg, t)
-				}
+	msg := "this %s volume is mounted by the engine with host root, which a rootless engine does not have: have the admin provision the share under /mnt/<user>/ and bind that folder"
+	for _, el := range c.top("mounts").Children() {
+		if el.Kind() != jsonc.String {
+			continue
+		}
+		if mt, err := mounts.ParseMountString(el.Str()); err == nil {
+			if t := networkShareType(mt); t != "" {
+				p.Reportf(el.Loc(), msg, t)
 			}
 		}
 	}
-	_, vals, ra := c.RunArgs()
-	for _, am := range ra.Mounts {
+	if c.compose != nil {
+		c.compose.checkNetworkShares(p, msg)
+		return
+	}
+	for _, am := range c.RunArgs().Mounts {
 		if am.Err == nil {
 			if t := networkShareType(am.Mount); t != "" {
-				p.Reportf(vals[am.Index].StartOffset, vals[am.Index+am.Count-1].EndOffset, "/runArgs", msg, t)
+				p.Reportf(c.argLoc(am.ArgRef), msg, t)
 			}
 		}
 	}

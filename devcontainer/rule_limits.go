@@ -1,13 +1,13 @@
 package devcontainer
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
 var rulePrivilegedPort = &Rule{
@@ -45,41 +45,43 @@ func hostPort(spec string) int {
 	return n
 }
 
+func (p *Pass) portStart() int {
+	if p.Options.PortStart == 0 {
+		return 1024
+	}
+	return p.Options.PortStart
+}
+
+// checkPort reports a host port below the unprivileged start.
+func (p *Pass) checkPort(at source.Loc, port int, what string) {
+	if limit := p.portStart(); port > 0 && port < limit {
+		p.Reportf(at, "%s publishes host port %d, below net.ipv4.ip_unprivileged_port_start (%d): a rootless engine cannot bind it; use a host port of %d or more, or \"forwardPorts\"", what, port, limit, limit)
+	}
+}
+
 func checkPrivilegedPorts(p *Pass) {
 	c := p.Config
-	limit := p.Options.PortStart
-	if limit == 0 {
-		limit = 1024
-	}
-	check := func(v *hujson.Value, ptr string, port int, what string) {
-		if port > 0 && port < limit {
-			p.Reportf(v.StartOffset, v.EndOffset, ptr, "%s publishes host port %d, below net.ipv4.ip_unprivileged_port_start (%d): a rootless daemon cannot bind it; use a host port of %d or more, or \"forwardPorts\"", what, port, limit, limit)
+	one := func(n jsonc.Node) {
+		switch n.Kind() {
+		case jsonc.Number:
+			p.checkPort(n.Loc(), int(n.Int()), "\"appPort\"")
+		case jsonc.String:
+			p.checkPort(n.Loc(), hostPort(n.Str()), "\"appPort\"")
 		}
 	}
-	if m, ok := c.Top("appPort"); ok {
-		one := func(v *hujson.Value, ptr string) {
-			lit, ok := v.Value.(hujson.Literal)
-			if !ok {
-				return
-			}
-			switch lit.Kind() {
-			case '0':
-				check(v, ptr, int(lit.Int()), "\"appPort\"")
-			case '"':
-				check(v, ptr, hostPort(lit.String()), "\"appPort\"")
-			}
+	if ap := c.top("appPort"); ap.Kind() == jsonc.Array {
+		for _, el := range ap.Children() {
+			one(el)
 		}
-		if arr, ok := m.Value().Value.(*hujson.Array); ok {
-			for i := range arr.Elements {
-				one(&arr.Elements[i], fmt.Sprintf("/appPort/%d", i))
-			}
-		} else {
-			one(m.Value(), "/appPort")
-		}
+	} else if ap.Exists() {
+		one(ap)
 	}
-	_, vals, ra := c.RunArgs()
-	for _, pub := range ra.Publish {
-		check(vals[pub.Index+pub.Count-1], "/runArgs", hostPort(pub.Value), fmt.Sprintf("%s %q", pub.Flag, pub.Value))
+	if c.compose != nil {
+		c.compose.checkPorts(p)
+		return
+	}
+	for _, pub := range c.RunArgs().Publish {
+		p.checkPort(c.argLoc(pub), hostPort(pub.Value), fmt.Sprintf("%s %q", pub.Flag, pub.Value))
 	}
 }
 
@@ -98,32 +100,46 @@ Delegate=yes for user@.service, or drop the flags.`,
 }
 
 func checkResourceLimits(p *Pass) {
-	_, vals, ra := p.Config.RunArgs()
-	refs := append(append(append([]mounts.ArgRef{}, ra.Memory...), ra.CPUs...), ra.PidsLimit...)
-	if len(refs) == 0 {
+	c := p.Config
+	type limit struct {
+		at   source.Loc
+		what string
+	}
+	var limits []limit
+	if c.compose != nil {
+		for _, l := range c.compose.resourceLimits() {
+			limits = append(limits, limit{l.at, l.what})
+		}
+	} else {
+		ra := c.RunArgs()
+		for _, r := range append(append(append([]mounts.ArgRef{}, ra.Memory...), ra.CPUs...), ra.PidsLimit...) {
+			limits = append(limits, limit{c.argLoc(r), r.Flag})
+		}
+	}
+	if len(limits) == 0 {
 		return
 	}
 	di, ok := p.Options.Images.(DaemonInformer)
 	if !ok {
-		p.Facts.Notes = append(p.Facts.Notes, "resource-limits-ignored skipped: no Docker daemon is reachable")
+		p.Note("skipped: no container engine is reachable")
 		return
 	}
-	facts, err := di.DaemonFacts(context.Background())
+	facts, err := di.DaemonFacts(p.Ctx)
 	if err != nil {
-		p.Facts.Notes = append(p.Facts.Notes, fmt.Sprintf("resource-limits-ignored skipped: %v", err))
+		p.Note("skipped: %v", err)
 		return
 	}
 	if !facts.Rootless || (facts.CgroupDriver != "none" && facts.CgroupVersion != "1") {
 		return
 	}
-	for _, r := range refs {
-		p.Reportf(vals[r.Index].StartOffset, vals[r.Index+r.Count-1].EndOffset, "/runArgs",
-			"%s is ignored: your rootless daemon has cgroup driver %q and cgroup v%s, so it applies no resource limits", r.Flag, facts.CgroupDriver, facts.CgroupVersion)
+	for _, l := range limits {
+		p.Reportf(l.at, "%s is ignored: your rootless engine has cgroup driver %q and cgroup v%s, so it applies no resource limits", l.what, facts.CgroupDriver, facts.CgroupVersion)
 	}
 }
 
 var ruleHostNetwork = &Rule{
 	ID:       "host-network",
+	Engines:  []Engine{EngineDocker},
 	Title:    "--network=host is RootlessKit's namespace, not the host's",
 	Severity: SeverityWarning,
 	Reads:    []string{"/runArgs"},
@@ -137,11 +153,15 @@ on the host, and host services on 127.0.0.1 are not reachable. Publish ports
 }
 
 func checkHostNetwork(p *Pass) {
-	_, vals, ra := p.Config.RunArgs()
-	for _, r := range ra.Network {
+	c := p.Config
+	msg := "%s under rootless Docker is RootlessKit's network namespace (before Engine 29.5): the container's ports are not on the host; publish them or use \"forwardPorts\""
+	if c.compose != nil {
+		c.compose.checkHostNetwork(p, msg)
+		return
+	}
+	for _, r := range c.RunArgs().Network {
 		if r.Value == "host" {
-			p.Reportf(vals[r.Index].StartOffset, vals[r.Index+r.Count-1].EndOffset, "/runArgs",
-				"%s=host under rootless Docker is RootlessKit's network namespace (before Engine 29.5): the container's ports are not on the host; publish them or use \"forwardPorts\"", r.Flag)
+			p.Reportf(c.argLoc(r), msg, r.Flag+"=host")
 		}
 	}
 }
@@ -150,6 +170,7 @@ var ruleUsernsKeepID = &Rule{
 	ID:       "userns-keep-id",
 	Title:    "--userns=keep-id is Podman's; Docker fails on it",
 	Severity: SeverityError,
+	Engines:  []Engine{EngineDocker},
 	Reads:    []string{"/runArgs"},
 	Doc: `Podman maps your UID into the container with --userns=keep-id (and the Dev
 Containers CLI adds it for Podman by itself). Docker's --userns only accepts
@@ -161,20 +182,21 @@ Containers CLI adds it for Podman by itself). Docker's --userns only accepts
 
 func checkUsernsKeepID(p *Pass) {
 	c := p.Config
-	_, vals, ra := c.RunArgs()
-	m, _ := c.Top("runArgs")
-	for _, r := range ra.Userns {
+	if c.compose != nil {
+		return // runArgs do not reach compose
+	}
+	for _, r := range c.RunArgs().Userns {
 		if !strings.HasPrefix(r.Value, "keep-id") {
 			continue
 		}
-		fix := Fix{Message: "remove " + r.Flag + " " + r.Value, Edits: c.RemoveElements(m.Value(), r.Index, r.Index+r.Count)}
-		p.Report(vals[r.Index].StartOffset, vals[r.Index+r.Count-1].EndOffset, "/runArgs",
-			fmt.Sprintf("%s=%s is Podman's: Docker fails with \"invalid USER mode\"; remove it", r.Flag, r.Value), fix)
+		fix := Fix{Message: "remove " + r.Flag + " " + r.Value, Edits: c.doc.Remove(c.top("runArgs"), r.Index, r.Index+r.Count)}
+		p.Report(c.argLoc(r), fmt.Sprintf("%s=%s is Podman's: Docker fails with \"invalid USER mode\"; remove it", r.Flag, r.Value), fix)
 	}
 }
 
 var ruleAppArmor = &Rule{
 	ID:       "apparmor-unsupported",
+	Engines:  []Engine{EngineDocker},
 	Title:    "AppArmor options do nothing under rootless Docker",
 	Severity: SeverityWarning,
 	Reads:    []string{"/runArgs", "/securityOpt"},
@@ -189,16 +211,18 @@ enforced. Drop it, or run that container on a rootful daemon.`,
 func checkAppArmor(p *Pass) {
 	c := p.Config
 	msg := "%q: rootless Docker does not support AppArmor, so this option has no effect"
-	_, vals, ra := c.RunArgs()
-	for _, r := range ra.SecurityOpts {
-		if strings.HasPrefix(r.Value, "apparmor") {
-			p.Reportf(vals[r.Index].StartOffset, vals[r.Index+r.Count-1].EndOffset, "/runArgs", msg, r.Value)
+	for _, el := range c.top("securityOpt").Children() {
+		if strings.HasPrefix(el.Str(), "apparmor") {
+			p.Reportf(el.Loc(), msg, el.Str())
 		}
 	}
-	opts, ovals := c.Strings("securityOpt")
-	for i, o := range opts {
-		if strings.HasPrefix(o, "apparmor") {
-			p.Reportf(ovals[i].StartOffset, ovals[i].EndOffset, fmt.Sprintf("/securityOpt/%d", i), msg, o)
+	if c.compose != nil {
+		c.compose.checkAppArmor(p, msg)
+		return
+	}
+	for _, r := range c.RunArgs().SecurityOpts {
+		if strings.HasPrefix(r.Value, "apparmor") {
+			p.Reportf(c.argLoc(r), msg, r.Value)
 		}
 	}
 }
@@ -221,19 +245,19 @@ your rootless socket.`,
 func checkPrivileged(p *Pass) {
 	c := p.Config
 	msg := "%s: under rootless Docker a privileged container has only the capabilities of your user namespace"
-	if v, set := c.Bool("privileged"); set && v {
-		m, _ := c.Top("privileged")
-		p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/privileged", msg, "\"privileged\": true")
+	if n := c.top("privileged"); n.IsTrue() {
+		p.Reportf(n.Loc(), msg, "\"privileged\": true")
 	}
-	_, vals, ra := c.RunArgs()
-	for _, r := range ra.Privileged {
-		p.Reportf(vals[r.Index].StartOffset, vals[r.Index].EndOffset, "/runArgs", msg, r.Flag)
+	if c.compose != nil {
+		c.compose.checkPrivileged(p, msg)
+	} else {
+		for _, r := range c.RunArgs().Privileged {
+			p.Reportf(c.argLoc(r), msg, r.Flag)
+		}
 	}
-	if feats, ok := c.Object("features"); ok {
-		for _, f := range Members(feats) {
-			if strings.Contains(f.Name, "docker-in-docker") {
-				p.Reportf(f.NameStart(), f.Value().EndOffset, "/features/"+escapePointer(f.Name), msg+"; Docker-in-Docker inside a rootless daemon is not documented to work: prefer docker-outside-of-docker", "the docker-in-docker feature (it sets privileged)")
-			}
+	for _, f := range c.top("features").Children() {
+		if strings.Contains(f.Key(), "docker-in-docker") {
+			p.Reportf(f.MemberLoc(), msg+"; Docker-in-Docker inside a rootless engine is not documented to work: prefer docker-outside-of-docker", "the docker-in-docker feature (it sets privileged)")
 		}
 	}
 }

@@ -5,26 +5,34 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
 var ruleDockerSocket = &Rule{
 	ID:       "docker-socket-mount",
 	Title:    "a bind of /var/run/docker.sock reaches no daemon, or the rootful one",
 	Severity: SeverityError,
-	Reads:    []string{"/mounts", "/runArgs", "/features"},
+	Reads:    []string{"/mounts", "/runArgs", "/features", "/dockerComposeFile"},
 	Doc: `Under rootless Docker the daemon's socket is $XDG_RUNTIME_DIR/docker.sock
-(often /run/user/<uid>/docker.sock), not /var/run/docker.sock. A bind of
+(often /run/user/<uid>/docker.sock), under rootless Podman its API socket is
+$XDG_RUNTIME_DIR/podman/podman.sock; not /var/run/docker.sock. A bind of
 /var/run/docker.sock then fails ("bind source path does not exist") or, where a
 system daemon still runs, hands the container the rootful daemon: root on the
 host. The docker-outside-of-docker feature mounts /var/run/docker.sock to
 /var/run/docker-host.sock itself; a devcontainer.json mount with that target
-overrides it (the last mount for a target wins).
+overrides it (the last mount for a target wins). Compose volumes are checked
+for the services the dev container starts.
 
-The fix points the source at your rootless socket, keeps the target and writes
+The fix points the source at your socket, keeps the target and writes
 type=bind: ${localEnv:XDG_RUNTIME_DIR}/docker.sock when XDG_RUNTIME_DIR is set,
-else the literal path. It never adds consistency=.`,
+else the literal path; in a compose file ${XDG_RUNTIME_DIR}/docker.sock, by a
+minimal edit of the YAML value. Strategy env writes
+${localEnv:DEVFIX_DOCKER_SOCKET:/var/run/docker.sock} (compose:
+${DEVFIX_DOCKER_SOCKET:-/var/run/docker.sock}): unchanged for rootful
+teammates, your socket where ` + "`devfix shellenv`" + ` exports the variable. It never
+adds consistency=.`,
 	Bad:   `{ "mounts": ["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind"] }`,
 	Good:  `{ "mounts": ["source=${localEnv:XDG_RUNTIME_DIR}/docker.sock,target=/var/run/docker.sock,type=bind"] }`,
 	Check: checkDockerSocket,
@@ -35,22 +43,37 @@ func isSystemSocket(p string) bool {
 	return p == "/var/run/docker.sock" || p == "/run/docker.sock"
 }
 
-// socketSource is what the fix writes as the source, or "" with why.
-func socketSource(o *Options) (string, string) {
-	if o.RootlessSocket == "" {
-		return "", "no rootless Docker socket was found (start your rootless daemon, then run devfix again)"
-	}
-	if x, ok := o.lookup("XDG_RUNTIME_DIR"); ok && x != "" && filepath.Join(x, "docker.sock") == filepath.Clean(o.RootlessSocket) {
-		return "${localEnv:XDG_RUNTIME_DIR}/docker.sock", ""
-	}
-	return o.RootlessSocket, ""
+// socketFix is what the socket fixes write as the new source, for
+// devcontainer.json (localEnv) and for compose files (compose's own
+// interpolation); why says why there is none.
+type socketFix struct {
+	json, compose string
+	why           string
 }
 
-func (o *Options) lookup(k string) (string, bool) {
-	if o.LookupEnv == nil {
-		return "", false
+// socketSource decides the new source of a bind of the system socket orig.
+func socketSource(p *Pass, orig string) socketFix {
+	o := p.Options
+	if p.Strategy == StrategyEnv {
+		return socketFix{
+			json:    "${localEnv:" + EnvDockerSocket + ":" + orig + "}",
+			compose: "${" + EnvDockerSocket + ":-" + orig + "}",
+		}
 	}
-	return o.LookupEnv(k)
+	sock, rel := o.RootlessSocket, "docker.sock"
+	if o.engine() == EnginePodman {
+		sock, rel = o.PodmanSocket, "podman/podman.sock"
+	}
+	if sock == "" {
+		if o.engine() == EnginePodman {
+			return socketFix{why: "no Podman API socket was found (start it: systemctl --user enable --now podman.socket, or podman system service --time=0 &), then run devfix again"}
+		}
+		return socketFix{why: "no rootless Docker socket was found (start your rootless daemon, then run devfix again)"}
+	}
+	if x, ok := o.lookup("XDG_RUNTIME_DIR"); ok && x != "" && filepath.Join(x, rel) == filepath.Clean(sock) {
+		return socketFix{json: "${localEnv:XDG_RUNTIME_DIR}/" + rel, compose: "${XDG_RUNTIME_DIR}/" + rel}
+	}
+	return socketFix{json: sock, compose: sock}
 }
 
 func (o *Options) varContext(c *Config) mounts.VarContext {
@@ -59,152 +82,139 @@ func (o *Options) varContext(c *Config) mounts.VarContext {
 }
 
 func checkDockerSocket(p *Pass) {
-	c, o := p.Config, p.Options
-	src, why := socketSource(o)
-	vc := o.varContext(c)
-	report := func(start, end int, ptr, what string, fix func() Fix) {
-		msg := fmt.Sprintf("%s binds the system Docker socket: under rootless Docker it reaches no daemon (or the rootful one, which is root on the host)", what)
-		if src == "" {
-			p.Reportf(start, end, ptr, "%s; %s", msg, why)
+	c := p.Config
+	vc := p.Options.varContext(c)
+	report := func(at source.Loc, what, raw, orig string, fix func(src string) Fix) {
+		if p.Strategy == StrategyEnv && strings.Contains(raw, "${localEnv:"+EnvDockerSocket) {
+			return // already the env strategy's: the variable decides
+		}
+		sf := socketSource(p, orig)
+		msg := fmt.Sprintf("%s binds the system Docker socket: under %s it reaches no daemon (or the rootful one, which is root on the host)", what, p.Options.engineName())
+		if sf.json == "" {
+			p.Reportf(at, "%s; %s", msg, sf.why)
 			return
 		}
-		p.Report(start, end, ptr, msg+": bind your rootless socket instead", fix())
+		p.Report(at, msg+": bind your own socket instead", fix(sf.json))
 	}
-	if m, ok := c.Top("mounts"); ok {
-		arr := m.Value().Value.(*hujson.Array)
-		for i := range arr.Elements {
-			el := &arr.Elements[i]
-			ptr := fmt.Sprintf("/mounts/%d", i)
-			switch v := el.Value.(type) {
-			case hujson.Literal:
-				raw := v.String()
-				sub, _ := mounts.Substitute(raw, vc)
-				mt, err := mounts.ParseMountString(sub)
-				if err != nil || !isSystemSocket(mt.Source) {
-					continue
-				}
-				orig, err := mounts.ParseMountString(raw)
-				if err != nil {
-					continue
-				}
-				report(el.StartOffset, el.EndOffset, ptr, fmt.Sprintf("the mount %q", raw), func() Fix {
-					orig.Source, orig.Type = src, "bind"
-					return Fix{Message: "bind the rootless socket (" + src + ")", Edits: []Edit{ReplaceValue(el, jsonString(orig.String()))}}
-				})
-			case *hujson.Object:
-				srcM, ok := Lookup(v, "source")
-				s, _ := StringIn(v, "source")
-				if sub, _ := mounts.Substitute(s, vc); !ok || !isSystemSocket(sub) {
-					continue
-				}
-				report(el.StartOffset, el.EndOffset, ptr, "a mount", func() Fix {
-					edits := []Edit{ReplaceValue(srcM.Value(), jsonString(src))}
-					if tm, ok := Lookup(v, "type"); ok {
-						if t, _ := StringIn(v, "type"); t != "bind" {
-							edits = append(edits, ReplaceValue(tm.Value(), `"bind"`))
-						}
-					} else {
-						edits = append(edits, c.InsertMember(el, nil, "type", `"bind"`)...)
-					}
-					return Fix{Message: "bind the rootless socket (" + src + ")", Edits: edits}
-				})
+	for _, el := range c.top("mounts").Children() {
+		switch el.Kind() {
+		case jsonc.String:
+			raw := el.Str()
+			sub, _ := mounts.Substitute(raw, vc)
+			mt, err := mounts.ParseMountString(sub)
+			if err != nil || !isSystemSocket(mt.Source) {
+				continue
 			}
-		}
-	}
-	args, vals, ra := c.RunArgs()
-	for _, am := range ra.Mounts {
-		last := am.Index + am.Count - 1
-		sub, _ := mounts.Substitute(am.Value, vc)
-		var mt mounts.Mount
-		var err error
-		isVolume := am.Flag == "-v" || am.Flag == "--volume"
-		if isVolume {
-			mt, err = mounts.ParseVolumeFlag(sub)
-		} else {
-			mt, err = mounts.ParseMountString(sub)
-		}
-		if err != nil || !isSystemSocket(mt.Source) {
-			continue
-		}
-		report(vals[am.Index].StartOffset, vals[last].EndOffset, "/runArgs", fmt.Sprintf("%s %q in \"runArgs\"", am.Flag, am.Value), func() Fix {
-			var newVal string
-			if isVolume {
-				_, rest, _ := strings.Cut(am.Value, ":")
-				newVal = src + ":" + rest
-			} else {
-				orig, _ := mounts.ParseMountString(am.Value)
+			orig, err := mounts.ParseMountString(raw)
+			if err != nil {
+				continue
+			}
+			report(el.Loc(), fmt.Sprintf("the mount %q", raw), raw, mt.Source, func(src string) Fix {
 				orig.Source, orig.Type = src, "bind"
-				newVal = orig.String()
+				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(el, jsonc.Quote(orig.String()))}}
+			})
+		case jsonc.Object:
+			srcN := el.Get("source")
+			sub, _ := mounts.Substitute(srcN.Str(), vc)
+			if !srcN.Exists() || !isSystemSocket(sub) {
+				continue
 			}
-			elem := args[last]
-			if am.Joined {
-				elem = strings.TrimSuffix(elem, am.Value) + newVal
-			} else {
-				elem = newVal
-			}
-			return Fix{Message: "bind the rootless socket (" + src + ")", Edits: []Edit{ReplaceValue(vals[last], jsonString(elem))}}
-		})
+			report(el.Loc(), "a mount", srcN.Str(), sub, func(src string) Fix {
+				edits := []source.Edit{c.doc.Replace(srcN, jsonc.Quote(src))}
+				if t := el.Get("type"); !t.Exists() {
+					edits = append(edits, c.doc.Insert(el, jsonc.Node{}, jsonc.KV{Key: "type", JSON: `"bind"`})...)
+				} else if t.Str() != "bind" {
+					edits = append(edits, c.doc.Replace(t, `"bind"`))
+				}
+				return Fix{Message: "bind " + src, Edits: edits}
+			})
+		}
 	}
-	checkDockerOutsideOfDocker(p, src, why)
+	if c.compose == nil {
+		els := c.top("runArgs").Children()
+		for _, am := range c.RunArgs().Mounts {
+			sub, _ := mounts.Substitute(am.Value, vc)
+			isVolume := am.Flag == "-v" || am.Flag == "--volume"
+			var mt mounts.Mount
+			var err error
+			if isVolume {
+				mt, err = mounts.ParseVolumeFlag(sub)
+			} else {
+				mt, err = mounts.ParseMountString(sub)
+			}
+			if err != nil || !isSystemSocket(mt.Source) {
+				continue
+			}
+			report(c.argLoc(am.ArgRef), fmt.Sprintf("%s %q in \"runArgs\"", am.Flag, am.Value), am.Value, mt.Source, func(src string) Fix {
+				var newVal string
+				if isVolume {
+					_, rest, _ := strings.Cut(am.Value, ":")
+					newVal = src + ":" + rest
+				} else {
+					orig, _ := mounts.ParseMountString(am.Value)
+					orig.Source, orig.Type = src, "bind"
+					newVal = orig.String()
+				}
+				last := els[am.Index+am.Count-1]
+				elem := newVal
+				if am.Joined {
+					elem = strings.TrimSuffix(last.Str(), am.Value) + newVal
+				}
+				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(last, jsonc.Quote(elem))}}
+			})
+		}
+	}
+	if c.compose != nil {
+		checkComposeSockets(p)
+	}
+	checkDockerOutsideOfDocker(p)
 }
 
 // checkDockerOutsideOfDocker: the feature mounts /var/run/docker.sock to
 // its socketPath itself; only a devcontainer.json mount with that target
 // overrides it.
-func checkDockerOutsideOfDocker(p *Pass, src, why string) {
+func checkDockerOutsideOfDocker(p *Pass) {
 	c := p.Config
-	feats, ok := c.Object("features")
-	if !ok {
-		return
-	}
-	for _, f := range Members(feats) {
-		id := f.Name
+	for _, f := range c.top("features").Children() {
+		id := f.Key()
 		if !strings.Contains(id, "docker-outside-of-docker") && !strings.Contains(id, "docker-from-docker") {
 			continue
 		}
 		target := "/var/run/docker-host.sock"
-		if opts, ok := f.Value().Value.(*hujson.Object); ok {
-			if s, ok := StringIn(opts, "socketPath"); ok && s != "" {
-				target = s
-			}
+		if s := f.Get("socketPath").Str(); s != "" {
+			target = s
 		}
 		if c.hasMountTarget(target) {
 			return
 		}
-		start, end := f.NameStart(), f.Value().EndOffset
-		ptr := "/features/" + escapePointer(id)
-		msg := fmt.Sprintf("the docker-outside-of-docker feature binds /var/run/docker.sock to %s, which under rootless Docker reaches no daemon (or the rootful one)", target)
-		if src == "" {
-			p.Reportf(start, end, ptr, "%s; %s", msg, why)
+		msg := fmt.Sprintf("the docker-outside-of-docker feature binds /var/run/docker.sock to %s, which under %s reaches no daemon (or the rootful one)", target, p.Options.engineName())
+		sf := socketSource(p, "/var/run/docker.sock")
+		if sf.json == "" {
+			p.Reportf(f.MemberLoc(), "%s; %s", msg, sf.why)
 			return
 		}
-		mount := jsonString(fmt.Sprintf("source=%s,target=%s,type=bind", src, target))
-		fix := Fix{Message: fmt.Sprintf("add a mount of the rootless socket to %s", target)}
-		if m, ok := c.Top("mounts"); ok {
-			fix.Edits = c.AppendElement(m.Value(), mount)
+		mount := jsonc.Quote(fmt.Sprintf("source=%s,target=%s,type=bind", sf.json, target))
+		fix := Fix{Message: fmt.Sprintf("add a mount of your socket to %s", target)}
+		if m := c.top("mounts"); m.Exists() {
+			fix.Edits = c.doc.Append(m, mount)
 		} else {
-			fix.Edits = c.InsertMember(c.RootValue(), nil, "mounts", "["+mount+"]")
+			fix.Edits = c.doc.Insert(c.root(), jsonc.Node{}, jsonc.KV{Key: "mounts", JSON: "[" + mount + "]"})
 		}
-		p.Report(start, end, ptr, msg+": add a devcontainer.json mount with that target (it overrides the feature's)", fix)
+		p.Report(f.MemberLoc(), msg+": add a devcontainer.json mount with that target (it overrides the feature's)", fix)
 		return
 	}
 }
 
 // hasMountTarget reports whether "mounts" has a mount with target t.
 func (c *Config) hasMountTarget(t string) bool {
-	m, ok := c.Top("mounts")
-	if !ok {
-		return false
-	}
-	arr := m.Value().Value.(*hujson.Array)
-	for i := range arr.Elements {
-		switch v := arr.Elements[i].Value.(type) {
-		case hujson.Literal:
-			if mt, err := mounts.ParseMountString(v.String()); err == nil && filepath.Clean(mt.Target) == filepath.Clean(t) {
+	for _, el := range c.top("mounts").Children() {
+		switch el.Kind() {
+		case jsonc.String:
+			if mt, err := mounts.ParseMountString(el.Str()); err == nil && filepath.Clean(mt.Target) == filepath.Clean(t) {
 				return true
 			}
-		case *hujson.Object:
-			if s, _ := StringIn(v, "target"); filepath.Clean(s) == filepath.Clean(t) {
+		case jsonc.Object:
+			if filepath.Clean(el.Get("target").Str()) == filepath.Clean(t) {
 				return true
 			}
 		}

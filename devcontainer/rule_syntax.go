@@ -1,10 +1,8 @@
 package devcontainer
 
 import (
-	"fmt"
-	"strings"
-
-	"github.com/tailscale/hujson"
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 )
 
 var ruleDuplicateKey = &Rule{
@@ -21,36 +19,17 @@ Delete the copy that does not count.`,
 }
 
 func checkDuplicateKeys(p *Pass) {
-	var walk func(v *hujson.Value, ptr string)
-	walk = func(v *hujson.Value, ptr string) {
-		switch t := v.Value.(type) {
-		case *hujson.Object:
-			last := map[string]int{}
-			for i := range t.Members {
-				last[memberName(&t.Members[i])] = i
-			}
-			for i := range t.Members {
-				name := memberName(&t.Members[i])
-				if j := last[name]; j != i {
-					line, _ := p.Config.Position(t.Members[j].Name.StartOffset)
-					n := &t.Members[i].Name
-					p.Reportf(n.StartOffset, n.EndOffset, ptr+"/"+escapePointer(name),
-						"duplicate key %q: only the last one (line %d) is used", name, line)
-				}
-				walk(&t.Members[i].Value, ptr+"/"+escapePointer(name))
-			}
-		case *hujson.Array:
-			for i := range t.Elements {
-				walk(&t.Elements[i], fmt.Sprintf("%s/%d", ptr, i))
+	for _, n := range p.Config.doc.Nodes() {
+		if n.Kind() != jsonc.Object || n.Len() < 2 {
+			continue
+		}
+		for _, m := range n.Children() {
+			if last := n.Get(m.Key()); last != m {
+				line, _ := last.KeyLoc().Position()
+				p.Reportf(m.KeyLoc(), "duplicate key %q: only the last one (line %d) is used", m.Key(), line)
 			}
 		}
 	}
-	walk(p.Config.RootValue(), "")
-}
-
-// escapePointer escapes a key for a JSON pointer (RFC 6901).
-func escapePointer(key string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
 }
 
 var ruleTrailingComma = &Rule{
@@ -66,34 +45,17 @@ CI) have broken on them. The fix deletes the comma and keeps every comment.`,
 }
 
 func checkTrailingCommas(p *Pass) {
-	var walk func(v *hujson.Value, ptr string)
-	walk = func(v *hujson.Value, ptr string) {
-		var last *hujson.Value
-		switch t := v.Value.(type) {
-		case *hujson.Object:
-			for i := range t.Members {
-				walk(&t.Members[i].Value, ptr+"/"+escapePointer(memberName(&t.Members[i])))
-			}
-			if n := len(t.Members); n > 0 {
-				last = &t.Members[n-1].Value
-			}
-		case *hujson.Array:
-			for i := range t.Elements {
-				walk(&t.Elements[i], fmt.Sprintf("%s/%d", ptr, i))
-			}
-			if n := len(t.Elements); n > 0 {
-				last = &t.Elements[n-1]
-			}
+	c := p.Config
+	for _, n := range c.doc.Nodes() {
+		if k := n.Kind(); k != jsonc.Object && k != jsonc.Array {
+			continue
 		}
-		if last == nil || last.AfterExtra == nil {
-			return
+		if comma, ok := n.HasTrailingComma(); ok {
+			// About the member or element the comma follows (on its line).
+			kids := n.Children()
+			at := source.Loc{File: c.File(), Start: comma, End: comma + 1, Ptrs: []string{kids[len(kids)-1].Ptr()}}
+			p.Report(at, "trailing comma: the devcontainer schema does not allow it",
+				Fix{Message: "delete the trailing comma", Edits: []source.Edit{{File: c.File(), Start: comma, End: comma + 1}}})
 		}
-		comma := last.EndOffset + len(last.AfterExtra)
-		if comma >= len(p.Config.Body) || p.Config.Body[comma] != ',' {
-			return
-		}
-		p.Report(comma, comma+1, ptr, "trailing comma: the devcontainer schema does not allow it",
-			Fix{Message: "delete the trailing comma", Edits: []Edit{{Start: comma, End: comma + 1}}})
 	}
-	walk(p.Config.RootValue(), "")
 }

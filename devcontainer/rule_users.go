@@ -1,19 +1,23 @@
 package devcontainer
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
 // Environment variables of the env strategy; `devfix shellenv` exports them
-// as root when the daemon is rootless.
+// for the engine the user runs.
 const (
 	EnvRemoteUser    = "DEVFIX_REMOTE_USER"
 	EnvContainerUser = "DEVFIX_CONTAINER_USER"
+	EnvUserns        = "DEVFIX_USERNS"
+	EnvDockerSocket  = "DEVFIX_DOCKER_SOCKET"
 )
 
 // envForm returns ${localEnv:VAR:orig}, or ${localEnv:VAR} when orig is "".
@@ -45,15 +49,83 @@ func envDefaultProblem(orig string) string {
 	return ""
 }
 
-// UsesEnvStrategy reports whether the config already takes its users from
-// the env strategy's variables (so a lint without --strategy should too).
+// UsesEnvStrategy reports whether the config already reads the env
+// strategy's DEVFIX_* variables (so a lint without --strategy should check
+// it with that strategy too).
 func (c *Config) UsesEnvStrategy() bool {
-	for _, k := range []struct{ key, env string }{{"remoteUser", EnvRemoteUser}, {"containerUser", EnvContainerUser}} {
-		if v, ok := c.String(k.key); ok && isEnvForm(v, k.env) {
+	for _, f := range c.Files() {
+		if bytes.Contains(f.Body, []byte("${localEnv:DEVFIX_")) || bytes.Contains(f.Body, []byte("${DEVFIX_")) {
 			return true
 		}
 	}
 	return false
+}
+
+// rootLoc is the top-level object's opening brace: where a finding about a
+// setting that is not there points.
+func (c *Config) rootLoc() source.Loc {
+	r := c.root()
+	return source.Loc{File: c.doc.File, Start: r.Start(), End: r.Start() + 1, Ptrs: []string{""}}
+}
+
+// settingLoc is a top-level setting's value, or the root's brace when it is
+// not there.
+func (c *Config) settingLoc(name string) source.Loc {
+	if n := c.top(name); n.Exists() {
+		return n.Loc()
+	}
+	return c.rootLoc()
+}
+
+// userKeys are the settings new user members are grouped with.
+var userKeys = map[string]bool{"remoteUser": true, "containerUser": true, "updateRemoteUserUID": true}
+
+// lastUserKey is the last top-level user setting, after which new user
+// settings go.
+func (c *Config) lastUserKey() jsonc.Node {
+	var after jsonc.Node
+	for _, m := range c.root().Children() {
+		if userKeys[m.Key()] {
+			after = m
+		}
+	}
+	return after
+}
+
+// setSetting is the fix that sets the top-level setting name to the JSON text
+// value, in place or next to the other user settings.
+func (c *Config) setSetting(name, value, msg string) Fix {
+	return c.setSettings(msg, jsonc.KV{Key: name, JSON: value})
+}
+
+// setSettings sets several top-level settings in one fix: those there in
+// place, the others inserted together next to the other user settings.
+func (c *Config) setSettings(msg string, kvs ...jsonc.KV) Fix {
+	fix := Fix{Message: msg}
+	var missing []jsonc.KV
+	for _, kv := range kvs {
+		if n := c.top(kv.Key); n.Exists() {
+			if n.Raw() != kv.JSON {
+				fix.Edits = append(fix.Edits, c.doc.Replace(n, kv.JSON))
+			}
+		} else {
+			missing = append(missing, kv)
+		}
+	}
+	if len(missing) > 0 {
+		fix.Edits = append(fix.Edits, c.doc.Insert(c.root(), c.lastUserKey(), missing...)...)
+	}
+	return fix
+}
+
+// rootRemoteUser is the root strategy's fix for the remote user: root, and
+// no UID update should a non-root user come back.
+func (c *Config) rootRemoteUser() Fix {
+	if v, set := c.boolean("updateRemoteUserUID"); set && !v {
+		return c.setSetting("remoteUser", `"root"`, `set "remoteUser" to "root"`)
+	}
+	return c.setSettings(`set "remoteUser" to "root" and "updateRemoteUserUID" to false`,
+		jsonc.KV{Key: "remoteUser", JSON: `"root"`}, jsonc.KV{Key: "updateRemoteUserUID", JSON: "false"})
 }
 
 var ruleRemoteUser = &Rule{
@@ -61,13 +133,19 @@ var ruleRemoteUser = &Rule{
 	Title:      "the remote user is not root, so it cannot write the bind-mounted workspace",
 	Severity:   SeverityError,
 	Strategies: []Strategy{StrategyRoot, StrategyEnv},
-	Reads:      []string{"/remoteUser", "/image", "/build"},
+	Reads:      []string{"/remoteUser", "/image", "/build", "/dockerComposeFile"},
 	Doc: `Under rootless Docker only container UID 0 maps to you on the host; UID N≥1
 maps to subuid_start+N-1. A non-root remote user such as "vscode" therefore gets
 "Permission denied" on the bind-mounted workspace, and what it creates belongs
 to a stranger UID on the host. The remote user often comes from the image's
 devcontainer.metadata label, so deleting "remoteUser" does not help: it must
-be set explicitly.
+be set explicitly. The finding points at where the user comes from.
+
+When no engine answered for the image (offline, or the image is not pulled)
+the user is unknown: devfix says so at info severity (lint exits 0; --strict
+makes it fail) and apply still writes "remoteUser": "root", which is right
+whatever the image turns out to be. For the official dev container images
+devfix knows the documented user without an engine.
 
 Strategy root sets "remoteUser": "root" (container root is you).
 Strategy env sets "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:<original>}" so
@@ -80,49 +158,53 @@ the same file keeps the original user on rootful Docker and becomes root where
 
 func checkRemoteUser(p *Pass) {
 	c, f := p.Config, p.Facts
-	m, inJSON := c.Top("remoteUser")
-	raw, _ := c.String("remoteUser")
-	switch p.Strategy {
-	case StrategyEnv:
+	if p.Strategy == StrategyEnv {
 		checkEnvSetting(p, "remoteUser", EnvRemoteUser, "remote user", f.Remote)
-	default:
-		if inJSON && raw == "root" {
-			return
-		}
-		if f.Remote.Known && IsRootUser(f.Remote.Name) && (!inJSON || raw == "0" || strings.HasPrefix(raw, "root:") || strings.HasPrefix(raw, "0:")) {
-			return
-		}
-		fix := setSetting(c, m, inJSON, "remoteUser", "root")
-		fix.Message = `set "remoteUser" to "root"`
-		start, end := reportSpan(c, m, inJSON)
-		var msg string
-		if f.Remote.Known {
-			msg = fmt.Sprintf("the remote user %q (%s) cannot write the workspace under rootless Docker: set \"remoteUser\" to \"root\" (container root is you)", f.Remote.Name, f.Remote.From)
-		} else {
-			msg = fmt.Sprintf("the remote user is unknown (%s): set \"remoteUser\" to \"root\" explicitly, or the image's label may pick a non-root user", f.Remote.Why)
-		}
-		p.Report(start, end, "/remoteUser", msg, fix)
+		return
 	}
+	n := c.top("remoteUser")
+	raw := n.Str()
+	if raw == "root" {
+		return
+	}
+	if f.Remote.Known && IsRootUser(f.Remote.Name) && (!n.Exists() || IsRootUser(raw)) {
+		return
+	}
+	fix := c.rootRemoteUser()
+	if !f.Remote.Known {
+		p.ReportAt(SeverityInfo, f.Remote.At, fmt.Sprintf("the remote user is unknown (%s): if it is not root it cannot write the workspace under %s; set \"remoteUser\" to \"root\" explicitly (devfix apply does)", f.Remote.Why, p.Options.engineName()), fix)
+		return
+	}
+	p.Report(f.Remote.At, fmt.Sprintf("the remote user %q (%s) cannot write the workspace under %s: set \"remoteUser\" to \"root\" (container root is you)", f.Remote.Name, f.Remote.From, p.Options.engineName()), fix)
 }
 
 // checkEnvSetting: with strategy env, the setting key must read variable,
 // with its current value (if any) as the default.
 func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact) {
 	c := p.Config
-	m, inJSON := c.Top(key)
-	raw, _ := c.String(key)
-	if inJSON && isEnvForm(raw, variable) {
+	n := c.top(key)
+	raw := n.Str()
+	if n.Exists() && isEnvForm(raw, variable) {
 		return
+	}
+	if fact.Known && IsRootUser(fact.Name) && (!n.Exists() || IsRootUser(raw)) {
+		return // root is right everywhere: nothing to switch
 	}
 	if prob := envDefaultProblem(raw); prob != "" {
-		p.Reportf(m.Value().StartOffset, m.Value().EndOffset, "/"+key,
-			"%q %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", key, raw, variable, prob)
+		p.Reportf(n.Loc(), "%q %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", key, raw, variable, prob)
 		return
 	}
-	fix := setSetting(c, m, inJSON, key, envForm(variable, raw))
-	fix.Message = fmt.Sprintf("set %q to %q", key, envForm(variable, raw))
-	start, end := reportSpan(c, m, inJSON)
-	p.Report(start, end, "/"+key, fmt.Sprintf("take the %s from %s so rootless hosts can make it root (%s)", who, variable, describeUser(fact)), fix)
+	value := envForm(variable, raw)
+	fix := c.setSetting(key, jsonc.Quote(value), fmt.Sprintf("set %q to %q", key, value))
+	at := fact.At
+	if n.Exists() {
+		at = n.Loc()
+	}
+	sev := p.rule.Severity
+	if !fact.Known {
+		sev = SeverityInfo
+	}
+	p.ReportAt(sev, at, fmt.Sprintf("take the %s from %s so rootless hosts can make it root (%s)", who, variable, describeUser(fact)), fix)
 }
 
 var ruleContainerUser = &Rule{
@@ -130,15 +212,19 @@ var ruleContainerUser = &Rule{
 	Title:      "the container runs as a non-root user",
 	Severity:   SeverityError,
 	Strategies: []Strategy{StrategyRoot, StrategyEnv},
-	Reads:      []string{"/containerUser", "/runArgs", "/image", "/build"},
+	Reads:      []string{"/containerUser", "/runArgs", "/image", "/build", "/dockerComposeFile"},
 	Doc: `The container's main process runs as "containerUser", a -u/--user in
-"runArgs", or the image's USER. Under rootless Docker a non-root UID there is a
-subordinate UID on the host: files it creates in the workspace are not yours.
+"runArgs", a compose service's user:, or the image's USER. Under rootless Docker
+a non-root UID there is a subordinate UID on the host: files it creates in the
+workspace are not yours. The finding points at where the user comes from (the
+Dockerfile's USER line, the service's user: in the compose file).
 
 Strategy root sets "containerUser": "root" (and rewrites a -u in "runArgs",
-which would win over it). Strategy env takes the user from
-${localEnv:DEVFIX_CONTAINER_USER:<original>} (empty default when there was none),
-which behaves exactly as before while the variable is unset.`,
+which would win over it); for a compose config the reference CLI then writes
+user: root for the service into its own override file, so the YAML stays as
+it is. Strategy env takes the user from
+${localEnv:DEVFIX_CONTAINER_USER:<original>} (empty default when there was
+none), which behaves exactly as before while the variable is unset.`,
 	Bad:   `{ "build": { "dockerfile": "Dockerfile" } }   // Dockerfile ends with USER node`,
 	Good:  `{ "build": { "dockerfile": "Dockerfile" }, "containerUser": "root" }`,
 	Check: checkContainerUser,
@@ -146,106 +232,108 @@ which behaves exactly as before while the variable is unset.`,
 
 func checkContainerUser(p *Pass) {
 	c, f := p.Config, p.Facts
-	m, inJSON := c.Top("containerUser")
-	raw, _ := c.String("containerUser")
-	args, vals, ra := c.RunArgs()
+	n := c.top("containerUser")
+	raw := n.Str()
+	var users []mounts.ArgRef
+	if c.compose == nil {
+		users = c.RunArgs().Users // the CLI passes no runArgs to compose
+	}
+	els := c.top("runArgs").Children()
 
 	if p.Strategy == StrategyEnv {
-		for _, u := range ra.Users {
+		for _, u := range users {
 			if isEnvForm(u.Value, EnvContainerUser) {
 				continue
 			}
 			if prob := envDefaultProblem(u.Value); prob != "" {
-				v := vals[u.Index+u.Count-1]
-				p.Reportf(v.StartOffset, v.EndOffset, "/runArgs", "%s %q in \"runArgs\" cannot become a default of ${localEnv:%s}: %s", u.Flag, u.Value, EnvContainerUser, prob)
+				p.Reportf(c.argLoc(u), "%s %q in \"runArgs\" cannot become a default of ${localEnv:%s}: %s", u.Flag, u.Value, EnvContainerUser, prob)
 				continue
 			}
-			fix := rewriteUserArg(c, vals, args, u, envForm(EnvContainerUser, u.Value))
-			v := vals[u.Index]
-			p.Report(v.StartOffset, vals[u.Index+u.Count-1].EndOffset, "/runArgs",
-				fmt.Sprintf("take %s in \"runArgs\" from %s so rootless hosts can make it root", u.Flag, EnvContainerUser), fix)
+			p.Report(c.argLoc(u), fmt.Sprintf("take %s in \"runArgs\" from %s so rootless hosts can make it root", u.Flag, EnvContainerUser),
+				c.rewriteUserArg(els, u, envForm(EnvContainerUser, u.Value)))
 		}
 		checkEnvSetting(p, "containerUser", EnvContainerUser, "container user", f.Container)
 		return
 	}
 
-	if !f.Container.Known {
-		return // computeFacts left a note
-	}
-	if IsRootUser(f.Container.Name) {
+	if f.Container.Known && IsRootUser(f.Container.Name) {
 		return
 	}
-	msg := fmt.Sprintf("the container runs as %q (%s), a subordinate UID on the host under rootless Docker", f.Container.Name, f.Container.From)
-	switch {
-	case len(ra.Users) > 0:
+	if len(users) > 0 {
 		// runArgs wins over containerUser: rewrite every non-root -u.
-		for _, u := range ra.Users {
-			if IsRootUser(u.Value) {
-				continue
+		for _, u := range users {
+			if !IsRootUser(u.Value) {
+				p.Report(c.argLoc(u), fmt.Sprintf("%s %q in \"runArgs\" runs the container as a subordinate UID under %s: run it as root", u.Flag, u.Value, p.Options.engineName()),
+					c.rewriteUserArg(els, u, "root"))
 			}
-			fix := rewriteUserArg(c, vals, args, u, "root")
-			p.Report(vals[u.Index].StartOffset, vals[u.Index+u.Count-1].EndOffset, "/runArgs",
-				fmt.Sprintf("%s %q in \"runArgs\" runs the container as a subordinate UID under rootless Docker: run it as root", u.Flag, u.Value), fix)
 		}
-		if inJSON && !IsRootUser(raw) {
-			fix := setSetting(c, m, true, "containerUser", "root")
-			fix.Message = `set "containerUser" to "root"`
-			p.Report(m.Value().StartOffset, m.Value().EndOffset, "/containerUser", fmt.Sprintf("\"containerUser\" %q is overridden by \"runArgs\" but would run as a subordinate UID: set it to \"root\" too", raw), fix)
+		if n.Exists() && !IsRootUser(raw) {
+			p.Report(n.Loc(), fmt.Sprintf("\"containerUser\" %q is overridden by \"runArgs\" but would run as a subordinate UID: set it to \"root\" too", raw),
+				c.setSetting("containerUser", `"root"`, `set "containerUser" to "root"`))
 		}
-	default:
-		fix := setSetting(c, m, inJSON, "containerUser", "root")
-		fix.Message = `set "containerUser" to "root"`
-		start, end := reportSpan(c, m, inJSON)
-		p.Report(start, end, "/containerUser", msg+": set \"containerUser\" to \"root\"", fix)
+		return
 	}
+	fix := c.setSetting("containerUser", `"root"`, `set "containerUser" to "root"`)
+	if !f.Container.Known {
+		p.ReportAt(SeverityInfo, f.Container.At, fmt.Sprintf("the container user is unknown (%s): if it is not root, what the container writes is not yours under %s; set \"containerUser\" to \"root\" (devfix apply does)", f.Container.Why, p.Options.engineName()), fix)
+		return
+	}
+	p.Report(f.Container.At, fmt.Sprintf("the container runs as %q (%s), a subordinate UID on the host under %s: set \"containerUser\" to \"root\"", f.Container.Name, f.Container.From, p.Options.engineName()), fix)
 }
 
 // rewriteUserArg replaces the value of a -u/--user in runArgs.
-func rewriteUserArg(c *Config, vals []*hujson.Value, args []string, u mounts.ArgRef, newUser string) Fix {
-	last := u.Index + u.Count - 1
-	elem := args[last]
-	var newElem string
+func (c *Config) rewriteUserArg(els []jsonc.Node, u mounts.ArgRef, newUser string) Fix {
+	last := els[u.Index+u.Count-1]
+	elem := last.Str()
 	if u.Joined {
-		newElem = strings.TrimSuffix(elem, u.Value) + newUser
+		elem = strings.TrimSuffix(elem, u.Value) + newUser
 	} else {
-		newElem = newUser
+		elem = newUser
 	}
 	return Fix{
 		Message: fmt.Sprintf("run the container as %q (%s in \"runArgs\")", newUser, u.Flag),
-		Edits:   []Edit{ReplaceValue(vals[last], jsonString(newElem))},
+		Edits:   []source.Edit{c.doc.Replace(last, jsonc.Quote(elem))},
 	}
 }
 
 var ruleUpdateRemoteUserUID = &Rule{
 	ID:         "update-remote-user-uid",
-	Title:      "updateRemoteUserUID is not false, which maps the user to a subordinate UID",
+	Title:      "updateRemoteUserUID is not false while the remote user is not root",
 	Severity:   SeverityWarning,
 	Strategies: []Strategy{StrategyRoot},
-	Reads:      []string{"/updateRemoteUserUID"},
-	Doc: `On Linux the Dev Containers CLI gives a non-root remote user your host UID
-(updateRemoteUserUID, on by default). Under rootless Docker container UID N≥1 is
-host subuid_start+N-1, so that user lands on yet another subordinate UID, never
-on you. With strategy root the remote user is root and the step is skipped, but
-an explicit false keeps it off should a non-root remoteUser come back.`,
-	Bad:   `{ "image": "debian", "remoteUser": "root" }`,
+	Reads:      []string{"/updateRemoteUserUID", "/remoteUser"},
+	Doc: `On Linux the Dev Containers CLI gives a non-root, non-numeric remote user your
+host UID (updateRemoteUserUID, on by default). Under rootless Docker container
+UID N≥1 is host subuid_start+N-1, so that user lands on yet another subordinate
+UID, never on you. The CLI never remaps root or a numeric user, so for those
+there is nothing to report. With strategy root the remote user becomes root and
+the step is skipped; the explicit false keeps it off should a non-root
+remoteUser come back.`,
+	Bad:   `{ "image": "debian", "remoteUser": "vscode" }`,
 	Good:  `{ "image": "debian", "remoteUser": "root", "updateRemoteUserUID": false }`,
 	Check: checkUpdateRemoteUserUID,
 }
 
 func checkUpdateRemoteUserUID(p *Pass) {
-	c := p.Config
-	m, inJSON := c.Top("updateRemoteUserUID")
-	if v, set := c.Bool("updateRemoteUserUID"); set && !v {
+	c, f := p.Config, p.Facts
+	if v, set := c.boolean("updateRemoteUserUID"); set && !v {
 		return
 	}
-	fix := setSetting(c, m, inJSON, "updateRemoteUserUID", "false")
-	fix.Message = `set "updateRemoteUserUID" to false`
-	start, end := reportSpan(c, m, inJSON)
-	msg := `set "updateRemoteUserUID" to false: under rootless Docker it gives the remote user a subordinate UID, never yours`
-	if inJSON {
-		msg = `"updateRemoteUserUID" is true: under rootless Docker it gives the remote user a subordinate UID, never yours; set it to false`
+	if f.Remote.Known && (IsRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)) {
+		return // the CLI's updateUID step returns early for these
 	}
-	p.Report(start, end, "/updateRemoteUserUID", msg, fix)
+	fix := c.setSetting("updateRemoteUserUID", "false", `set "updateRemoteUserUID" to false`)
+	at := c.settingLoc("updateRemoteUserUID")
+	what := fmt.Sprintf("the remote user %q", f.Remote.Name)
+	sev := p.rule.Severity
+	if !f.Remote.Known {
+		what, sev = "the remote user, if it is not root,", SeverityInfo
+	}
+	msg := fmt.Sprintf("set \"updateRemoteUserUID\" to false: under %s it gives %s a subordinate UID, never yours", p.Options.engineName(), what)
+	if c.top("updateRemoteUserUID").Exists() {
+		msg = fmt.Sprintf("\"updateRemoteUserUID\" is true: under %s it gives %s a subordinate UID, never yours; set it to false", p.Options.engineName(), what)
+	}
+	p.ReportAt(sev, at, msg, fix)
 }
 
 // describeUser is a short "now: X from Y" for messages.
@@ -254,46 +342,4 @@ func describeUser(u UserFact) string {
 		return "now unknown: " + u.Why
 	}
 	return fmt.Sprintf("now %q from %s", u.Name, u.From)
-}
-
-// userKeys are the settings new user members are grouped with.
-var userKeys = []string{"remoteUser", "containerUser", "updateRemoteUserUID"}
-
-// setSetting returns a fix that sets the top-level member name (m, when
-// present) to value: a JSON string, or a literal for true/false. A new member
-// goes after the last user setting, else at the end of the object.
-func setSetting(c *Config, m Member, present bool, name, value string) Fix {
-	text := jsonString(value)
-	if value == "true" || value == "false" {
-		text = value
-	}
-	if present {
-		return Fix{Edits: []Edit{ReplaceValue(m.Value(), text)}}
-	}
-	return Fix{Edits: c.InsertMember(c.RootValue(), c.lastUserKey(), name, text)}
-}
-
-// lastUserKey is the last top-level user setting, after which new user
-// settings go; nil when there is none.
-func (c *Config) lastUserKey() *Member {
-	var after *Member
-	for _, m := range Members(c.Root()) {
-		for _, k := range userKeys {
-			if m.Name == k {
-				m := m
-				after = &m
-			}
-		}
-	}
-	return after
-}
-
-// reportSpan is where a finding about a top-level setting points: its value,
-// or the top-level object's opening brace when the setting is missing.
-func reportSpan(c *Config, m Member, present bool) (int, int) {
-	if present {
-		return m.Value().StartOffset, m.Value().EndOffset
-	}
-	start := c.RootValue().StartOffset
-	return start, start + 1
 }

@@ -1,11 +1,11 @@
 package devcontainer
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
-	"github.com/tailscale/hujson"
 )
 
 var ruleLocalEnvDefault = &Rule{
@@ -37,39 +37,26 @@ only reports this for variables unset in its own environment.`,
 
 // eachString calls fn for every string value (not member names) outside
 // "customizations", which the CLI does not substitute for Docker.
-func eachString(c *Config, fn func(v *hujson.Value, s, ptr string)) {
-	var walk func(v *hujson.Value, ptr string)
-	walk = func(v *hujson.Value, ptr string) {
-		switch t := v.Value.(type) {
-		case hujson.Literal:
-			if t.Kind() == '"' {
-				fn(v, t.String(), ptr)
-			}
-		case *hujson.Object:
-			for i := range t.Members {
-				name := memberName(&t.Members[i])
-				if ptr == "" && name == "customizations" {
-					continue
-				}
-				walk(&t.Members[i].Value, ptr+"/"+escapePointer(name))
-			}
-		case *hujson.Array:
-			for i := range t.Elements {
-				walk(&t.Elements[i], fmt.Sprintf("%s/%d", ptr, i))
-			}
+func eachString(c *Config, fn func(n jsonc.Node, s string)) {
+	for _, n := range c.doc.Nodes() {
+		if n.Kind() != jsonc.String {
+			continue
 		}
+		if ptr := n.Ptr(); source.Under(ptr, "/customizations") {
+			continue
+		}
+		fn(n, n.Str())
 	}
-	walk(c.RootValue(), "")
 }
 
 func checkLocalEnvDefault(p *Pass) {
-	eachString(p.Config, func(v *hujson.Value, s, ptr string) {
+	eachString(p.Config, func(n jsonc.Node, s string) {
 		if !strings.Contains(s, "${") {
 			return
 		}
 		for _, ref := range mounts.FindVars(s) {
 			if (ref.Name == "localEnv" || ref.Name == "env") && len(ref.Args) > 2 {
-				p.Reportf(v.StartOffset, v.EndOffset, ptr, "%s: the reference CLI cuts the default at its first \":\", so it yields %q when %s is unset; use a default without \":\"",
+				p.Reportf(n.Loc(), "%s: the reference CLI cuts the default at its first \":\", so it yields %q when %s is unset; use a default without \":\"",
 					s[ref.Start:ref.End], ref.Args[1], ref.Args[0])
 			}
 		}
@@ -80,7 +67,7 @@ func checkLocalEnvUnset(p *Pass) {
 	if p.Options.LookupEnv == nil {
 		return
 	}
-	eachString(p.Config, func(v *hujson.Value, s, ptr string) {
+	eachString(p.Config, func(n jsonc.Node, s string) {
 		if !strings.Contains(s, "${") {
 			return
 		}
@@ -88,7 +75,7 @@ func checkLocalEnvUnset(p *Pass) {
 			if (ref.Name == "localEnv" || ref.Name == "env") && len(ref.Args) == 1 && ref.Args[0] == "XDG_RUNTIME_DIR" {
 				if x, ok := p.Options.lookup("XDG_RUNTIME_DIR"); !ok || x == "" {
 					sub, _ := mounts.Substitute(s, mounts.VarContext{LookupEnv: p.Options.LookupEnv})
-					p.Reportf(v.StartOffset, v.EndOffset, ptr, "XDG_RUNTIME_DIR is unset here, so %q becomes %q; give ${localEnv:XDG_RUNTIME_DIR} a default without \":\"", s, sub)
+					p.Reportf(n.Loc(), "XDG_RUNTIME_DIR is unset here, so %q becomes %q; give ${localEnv:XDG_RUNTIME_DIR} a default without \":\"", s, sub)
 				}
 			}
 		}

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/spf13/afero"
-	"github.com/tailscale/hujson"
 )
 
 // SettingsFile is devfix's own configuration, found upward from a config to
@@ -19,6 +19,8 @@ const SettingsFile = ".devfix.jsonc"
 type Settings struct {
 	Path     string
 	Strategy Strategy            // "" when not set
+	Engine   Engine              // "" when not set
+	Strict   bool                // unknown users fail lint too
 	Rules    map[string]Severity // per-rule severity overrides
 }
 
@@ -51,43 +53,53 @@ var severityNames = map[string]Severity{"error": SeverityError, "warn": Severity
 // ParseSettings reads a .devfix.jsonc. Unknown keys, rule IDs and values are
 // errors with their position.
 func ParseSettings(path string, data []byte) (*Settings, error) {
-	c, err := Parse(path, data)
+	doc, err := jsonc.Parse(path, data)
 	if err != nil {
 		return nil, err
 	}
-	bad := func(v *hujson.Value, format string, args ...any) error {
-		line, col := c.Position(v.StartOffset)
-		return &ParseError{Path: path, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
+	if k := doc.Root().Kind(); k != jsonc.Object {
+		return nil, doc.Errorf(doc.Root().Start(), "the top level must be an object, not a %s", k)
+	}
+	bad := func(n jsonc.Node, format string, args ...any) error {
+		return doc.Errorf(n.Start(), format, args...)
 	}
 	s := &Settings{Path: path, Rules: map[string]Severity{}}
-	for _, m := range Members(c.Root()) {
-		switch m.Name {
+	for _, m := range doc.Root().Children() {
+		switch m.Key() {
 		case "$schema":
 		case "strategy":
-			lit, ok := m.Value().Value.(hujson.Literal)
-			st, err := ParseStrategy(lit.String())
-			if !ok || lit.Kind() != '"' || err != nil {
-				return nil, bad(m.Value(), "\"strategy\" must be \"root\", \"env\" or \"acl\"")
+			st, err := ParseStrategy(m.Str())
+			if m.Kind() != jsonc.String || err != nil {
+				return nil, bad(m, "\"strategy\" must be \"root\", \"env\", \"acl\" or \"keepid\"")
 			}
 			s.Strategy = st
-		case "rules":
-			obj, ok := m.Value().Value.(*hujson.Object)
-			if !ok {
-				return nil, bad(m.Value(), "\"rules\" must be an object of rule IDs")
+		case "engine":
+			e := Engine(m.Str())
+			if m.Kind() != jsonc.String || (e != EngineDocker && e != EnginePodman) {
+				return nil, bad(m, "\"engine\" must be \"docker\" or \"podman\"")
 			}
-			for _, r := range Members(obj) {
-				if _, ok := RuleByID(r.Name); !ok {
-					return nil, bad(&r.m.Name, "unknown rule %q (devfix rules lists them)", r.Name)
+			s.Engine = e
+		case "strict":
+			if m.Kind() != jsonc.Bool {
+				return nil, bad(m, "\"strict\" must be true or false")
+			}
+			s.Strict = m.IsTrue()
+		case "rules":
+			if m.Kind() != jsonc.Object {
+				return nil, bad(m, "\"rules\" must be an object of rule IDs")
+			}
+			for _, r := range m.Children() {
+				if _, ok := RuleByID(r.Key()); !ok {
+					return nil, doc.Errorf(r.KeyStart(), "unknown rule %q (devfix rules lists them)", r.Key())
 				}
-				lit, ok := r.Value().Value.(hujson.Literal)
-				sev, known := severityNames[lit.String()]
-				if !ok || lit.Kind() != '"' || !known {
-					return nil, bad(r.Value(), "rule %q: want \"error\", \"warn\" or \"off\"", r.Name)
+				sev, known := severityNames[r.Str()]
+				if r.Kind() != jsonc.String || !known {
+					return nil, bad(r, "rule %q: want \"error\", \"warn\", \"info\" or \"off\"", r.Key())
 				}
-				s.Rules[r.Name] = sev
+				s.Rules[r.Key()] = sev
 			}
 		default:
-			return nil, bad(m.Value(), "unknown setting %q (want \"strategy\" or \"rules\")", m.Name)
+			return nil, doc.Errorf(m.KeyStart(), "unknown setting %q (want \"strategy\", \"engine\", \"strict\" or \"rules\")", m.Key())
 		}
 	}
 	return s, nil
@@ -99,16 +111,18 @@ func DefaultSettings() string {
 	var b strings.Builder
 	b.WriteString("// devfix settings. devfix finds this file from a devcontainer.json upward to the\n")
 	b.WriteString("// repository root. Flags on the command line win over it.\n{\n")
-	b.WriteString("  // The strategy lint and apply use without --strategy: \"root\", \"env\" or \"acl\".\n")
-	b.WriteString("  \"strategy\": \"root\",\n")
+	b.WriteString("  // The strategy lint and apply use without --strategy: \"root\", \"env\", \"acl\"\n")
+	b.WriteString("  // or \"keepid\" (without it: keepid under Podman, else root).\n")
+	b.WriteString("  // \"strategy\": \"root\",\n")
+	b.WriteString("  // The engine, when devfix should not detect it: \"docker\" or \"podman\".\n")
+	b.WriteString("  // \"engine\": \"docker\",\n")
+	b.WriteString("  // true: a user devfix could not learn (no engine, image not pulled) fails lint.\n")
+	b.WriteString("  \"strict\": false,\n")
 	b.WriteString("  // Each rule: \"error\", \"warn\" or \"off\". Unknown rule IDs are an error.\n")
 	b.WriteString("  \"rules\": {\n")
 	rs := Rules()
 	for i, r := range rs {
-		sev := "error"
-		if r.Severity != SeverityError {
-			sev = "warn"
-		}
+		sev := map[Severity]string{SeverityError: "error", SeverityWarning: "warn", SeverityInfo: "info"}[r.Severity]
 		comma := ","
 		if i == len(rs)-1 {
 			comma = ""

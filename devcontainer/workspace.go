@@ -2,11 +2,11 @@ package devcontainer
 
 import (
 	"path/filepath"
-	"strconv"
 
+	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
-	"github.com/tailscale/hujson"
 )
 
 // LocalFolder is the folder the config belongs to: the parent of
@@ -22,80 +22,74 @@ func (c *Config) LocalFolder() string {
 	return dir // .devcontainer.json
 }
 
-// gitRoot walks up from dir to the folder holding .git, as the CLI's default
-// --mount-workspace-git-root does; dir itself when there is none.
-func gitRoot(fs afero.Fs, dir string) string {
+// RepoRoot is the nearest folder upward from dir that holds .git, as the
+// CLI's default --mount-workspace-git-root finds it; ok is false when there
+// is none.
+func RepoRoot(fs afero.Fs, dir string) (string, bool) {
 	if fs == nil {
-		return dir
+		return dir, false
 	}
-	for d := dir; ; d = filepath.Dir(d) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir, false
+	}
+	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := fs.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
+			return d, true
 		}
 		if filepath.Dir(d) == d {
-			return dir
+			return dir, false
 		}
 	}
 }
 
-// BindSource is a host folder or file the container will bind-mount.
+// BindSource is a host folder or file the container will bind-mount, and
+// the node that asks for it.
 type BindSource struct {
 	Path     string
 	ReadOnly bool
-	// Start and End locate the setting it comes from (the top-level brace
-	// for the default workspace mount).
-	Start, End int
-	Pointer    string
+	At       source.Loc
 }
 
 // BindSources returns the workspace mount's source (the CLI's default when
-// "workspaceMount" is absent) and every bind in "mounts", with variables
-// resolved as the reference CLI resolves them.
+// "workspaceMount" is absent) and every bind in "mounts" (for a compose
+// config: the dev service's bind volumes), with variables resolved as the
+// reference CLI and compose resolve them.
 func (c *Config) BindSources(fs afero.Fs, lookupEnv func(string) (string, bool)) []BindSource {
-	if lookupEnv == nil {
-		lookupEnv = func(string) (string, bool) { return "", false }
-	}
 	local, _ := filepath.Abs(c.LocalFolder())
 	vc := mounts.VarContext{LookupEnv: lookupEnv, LocalWorkspaceFolder: local}
 	var out []BindSource
-	if _, compose := c.Top("dockerComposeFile"); !compose {
-		if m, ok := c.Top("workspaceMount"); ok {
-			s, _ := c.String("workspaceMount")
-			if s != "" {
-				sub, _ := mounts.Substitute(s, vc)
-				if mt, err := mounts.ParseMountString(sub); err == nil && mt.Type == "bind" {
-					out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, Start: m.Value().StartOffset, End: m.Value().EndOffset, Pointer: "/workspaceMount"})
-				}
+	if c.compose != nil {
+		out = append(out, c.compose.bindSources()...)
+	} else if m := c.top("workspaceMount"); m.Exists() {
+		if s := m.Str(); s != "" {
+			sub, _ := mounts.Substitute(s, vc)
+			if mt, err := mounts.ParseMountString(sub); err == nil && mt.Type == "bind" {
+				out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: m.Loc()})
 			}
-		} else {
-			start := c.RootValue().StartOffset
-			out = append(out, BindSource{Path: gitRoot(fs, local), Start: start, End: start + 1, Pointer: ""})
 		}
+	} else {
+		root, _ := RepoRoot(fs, local)
+		out = append(out, BindSource{Path: root, At: c.rootLoc()})
 	}
-	if m, ok := c.Top("mounts"); ok {
-		arr := m.Value().Value.(*hujson.Array)
-		for i := range arr.Elements {
-			el := &arr.Elements[i]
-			var mt mounts.Mount
-			switch v := el.Value.(type) {
-			case hujson.Literal:
-				sub, _ := mounts.Substitute(v.String(), vc)
-				parsed, err := mounts.ParseMountString(sub)
-				if err != nil {
-					continue
-				}
-				mt = parsed
-			case *hujson.Object:
-				typ, _ := StringIn(v, "type")
-				src, _ := StringIn(v, "source")
-				src, _ = mounts.Substitute(src, vc)
-				mt = mounts.Mount{Type: typ, Source: src}
-			}
-			if mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
+	for _, el := range c.top("mounts").Children() {
+		var mt mounts.Mount
+		switch el.Kind() {
+		case jsonc.String:
+			sub, _ := mounts.Substitute(el.Str(), vc)
+			parsed, err := mounts.ParseMountString(sub)
+			if err != nil {
 				continue
 			}
-			out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, Start: el.StartOffset, End: el.EndOffset, Pointer: "/mounts/" + strconv.Itoa(i)})
+			mt = parsed
+		case jsonc.Object:
+			src, _ := mounts.Substitute(el.Get("source").Str(), vc)
+			mt = mounts.Mount{Type: el.Get("type").Str(), Source: src}
 		}
+		if mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
+			continue
+		}
+		out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: el.Loc()})
 	}
 	return out
 }

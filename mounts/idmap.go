@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/devfix/devfix/internal/run"
 	"io"
 	"path/filepath"
 	"sort"
@@ -164,12 +165,9 @@ func NextFree(subuid, subgid []SubIDEntry, count int64) int64 {
 	}
 }
 
-// Runner runs a helper program by argv and returns its standard output.
-type Runner func(ctx context.Context, argv []string) ([]byte, error)
-
 // SubIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's
 // ranges; gid selects subgid. Its output is "0: user 100000 65536" lines.
-func SubIDsFromGetsubids(ctx context.Context, run Runner, user string, gid bool) ([]SubIDRange, error) {
+func SubIDsFromGetsubids(ctx context.Context, run run.Runner, user string, gid bool) ([]SubIDRange, error) {
 	argv := []string{"getsubids", user}
 	if gid {
 		argv = []string{"getsubids", "-g", user}

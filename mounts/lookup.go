@@ -3,6 +3,7 @@ package mounts
 import (
 	"context"
 	"fmt"
+	"github.com/devfix/devfix/internal/run"
 
 	"github.com/spf13/afero"
 )
@@ -24,7 +25,7 @@ type Maps struct {
 // LookupMaps finds the maps a user's rootless daemon uses: the live
 // uid_map/gid_map of its RootlessKit child when it runs, else /etc/subuid and
 // /etc/subgid, else getsubids (NSS, for domain users) when run is not nil.
-func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run Runner) (Maps, error) {
+func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run run.Runner) (Maps, error) {
 	if pid, err := FindRootlessChildPID(fs, procRoot, w.XDGRuntimeDir, w.UID); err == nil {
 		um, err1 := ReadIDMap(fs, procRoot, pid, "uid_map")
 		gm, err2 := ReadIDMap(fs, procRoot, pid, "gid_map")

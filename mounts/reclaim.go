@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devfix/devfix/internal/run"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -39,7 +40,7 @@ type Chowner func(ctx context.Context, paths []string) error
 
 // NsenterChowner runs `nsenter -U --preserve-credentials -t PID chown -h 0:0`
 // by argv, in batches.
-func NsenterChowner(run Runner, pid int) Chowner {
+func NsenterChowner(run run.Runner, pid int) Chowner {
 	return func(ctx context.Context, paths []string) error {
 		for len(paths) > 0 {
 			n := min(len(paths), 200)

@@ -39,6 +39,9 @@ type RunArgs struct {
 	Memory       []ArgRef
 	CPUs         []ArgRef
 	PidsLimit    []ArgRef
+	// IDMaps are --uidmap, --gidmap, --subuidname and --subgidname
+	// (Podman's; they conflict with --userns=keep-id).
+	IDMaps []ArgRef
 }
 
 // flagKind tells how docker run's flags take values.
@@ -85,6 +88,7 @@ var dockerRunFlags = map[string]flagKind{
 	"use-api-socket": boolean, "user": takesValue, "userns": takesValue, "uts": takesValue,
 	"volume": takesValue, "volume-driver": takesValue, "volumes-from": takesValue,
 	"workdir": takesValue, "uidmap": takesValue, "gidmap": takesValue,
+	"subuidname": takesValue, "subgidname": takesValue,
 }
 
 var dockerRunShort = map[byte]string{
@@ -213,5 +217,7 @@ func (r *RunArgs) record(name string, ref ArgRef) {
 		r.CPUs = append(r.CPUs, ref)
 	case "pids-limit":
 		r.PidsLimit = append(r.PidsLimit, ref)
+	case "uidmap", "gidmap", "subuidname", "subgidname":
+		r.IDMaps = append(r.IDMaps, ref)
 	}
 }

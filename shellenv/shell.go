@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/devfix/devfix/internal/run"
 	"path/filepath"
 	"strings"
 
@@ -26,9 +27,6 @@ func parsePasswdLine(line string) (PasswdEntry, bool) {
 	return PasswdEntry{Name: f[0], UID: f[2], Home: f[5], Shell: f[6]}, true
 }
 
-// Runner runs a helper program by argv and returns its standard output.
-type Runner func(ctx context.Context, argv []string) ([]byte, error)
-
 // LoginShell is what each source says the user's shell is.
 type LoginShell struct {
 	User string
@@ -47,7 +45,7 @@ type LoginShell struct {
 }
 
 // DetectLoginShell reads getent (by argv), /etc/passwd and $SHELL.
-func DetectLoginShell(ctx context.Context, fs afero.Fs, run Runner, lookupEnv func(string) (string, bool), user string) LoginShell {
+func DetectLoginShell(ctx context.Context, fs afero.Fs, run run.Runner, lookupEnv func(string) (string, bool), user string) LoginShell {
 	ls := LoginShell{User: user}
 	if run != nil {
 		if out, err := run(ctx, []string{"getent", "passwd", user}); err == nil {

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/engine"
+	"github.com/spf13/pflag"
+)
+
+// lintFlags are the flags lint and apply share; doctor uses their zero
+// value, so all three decide the same way.
+type lintFlags struct {
+	strategy, engine string
+	noInlineIgnores  bool
+	strict           bool
+}
+
+func (f *lintFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.strategy, "strategy", "", "how to fix: root, env, acl or keepid (default: .devfix.jsonc's, else env for a config that already reads DEVFIX_* variables, else keepid under Podman, else root)")
+	fs.StringVar(&f.engine, "engine", "", "the engine the dev containers run on: docker or podman (default: .devfix.jsonc's, else detected)")
+	fs.BoolVar(&f.noInlineIgnores, "no-inline-ignores", false, "let devfix-ignore comments silence nothing (for CI policy)")
+	fs.BoolVar(&f.strict, "strict", false, "a user devfix could not learn (no engine, image not pulled) fails lint too (also \"strict\": true in .devfix.jsonc)")
+}
+
+func (f *lintFlags) validate() error {
+	if f.strategy != "" {
+		if _, err := devcontainer.ParseStrategy(f.strategy); err != nil {
+			return fmt.Errorf("--strategy: %v", err)
+		}
+	}
+	if f.engine != "" {
+		if _, err := engine.ParseKind(f.engine); err != nil {
+			return fmt.Errorf("--engine: %v", err)
+		}
+	}
+	return nil
+}
+
+// session is one run's shared state: the flags, the settings found per
+// folder, and the engine decision. lint, apply and doctor build every
+// config's options through it, so they always agree.
+type session struct {
+	env      *Env
+	flags    lintFlags
+	settings map[string]*devcontainer.Settings // by folder
+	detected *engine.Detection
+}
+
+func newSession(env *Env, flags lintFlags) *session {
+	return &session{env: env, flags: flags, settings: map[string]*devcontainer.Settings{}}
+}
+
+// configOptions are what lint and apply need for one config.
+type configOptions struct {
+	*devcontainer.Options
+	strict bool
+	notes  []string
+}
+
+// settingsFor finds the .devfix.jsonc that governs a config.
+func (s *session) settingsFor(path string) (*devcontainer.Settings, error) {
+	dir := filepath.Dir(path)
+	st, ok := s.settings[dir]
+	if !ok {
+		var err error
+		if st, err = devcontainer.FindSettings(s.env.Fs, dir); err != nil {
+			return nil, err
+		}
+		s.settings[dir] = st
+	}
+	return st, nil
+}
+
+// engineFor decides the engine: the flag, else the settings, else detected
+// (once per run).
+func (s *session) engineFor(ctx context.Context, st *devcontainer.Settings) (devcontainer.Engine, string) {
+	switch {
+	case s.flags.engine != "":
+		return devcontainer.Engine(s.flags.engine), "--engine"
+	case st != nil && st.Engine != "":
+		return st.Engine, st.Path
+	}
+	if s.detected == nil {
+		d := s.env.detectEngine(ctx)
+		s.detected = &d
+	}
+	return devcontainer.Engine(s.detected.Kind), s.detected.Reason
+}
+
+// options builds one config's lint options: flags win over .devfix.jsonc,
+// which wins over what devfix detects.
+func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (configOptions, error) {
+	env := s.env
+	st, err := s.settingsFor(cfg.Path)
+	if err != nil {
+		return configOptions{}, err
+	}
+	kind, why := s.engineFor(ctx, st)
+	o := &devcontainer.Options{
+		Engine: kind, EngineWhy: why,
+		Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host,
+		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, PortStart: env.PortStart,
+		NoInlineIgnores: s.flags.noInlineIgnores,
+	}
+	if env.Engine != nil {
+		if conn := env.Engine(kind); conn != nil {
+			o.Images = conn
+		}
+	}
+	co := configOptions{Options: o, strict: s.flags.strict || (st != nil && st.Strict)}
+	switch {
+	case s.flags.strategy != "":
+		o.Strategy = devcontainer.Strategy(s.flags.strategy)
+	case st != nil && st.Strategy != "":
+		o.Strategy = st.Strategy
+	case cfg.UsesEnvStrategy():
+		o.Strategy = devcontainer.StrategyEnv
+		co.notes = append(co.notes, "reads DEVFIX_* variables: checked with strategy env")
+	case kind == devcontainer.EnginePodman:
+		o.Strategy = devcontainer.StrategyKeepID
+	default:
+		o.Strategy = devcontainer.StrategyRoot
+	}
+	if st != nil {
+		o.Severities = st.Rules
+	}
+	return co, nil
+}
+
+// loaded is one config ready for rules, or the error that stopped it.
+type loaded struct {
+	path   string
+	config *devcontainer.Config
+	err    error
+}
+
+// loadConfigs finds and reads the configs the paths name. Errors are kept
+// per path so one bad file does not hide the rest.
+func loadConfigs(ctx context.Context, env *Env, paths []string) []loaded {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var out []loaded
+	seen := map[string]bool{}
+	for _, p := range paths {
+		found, err := devcontainer.Find(env.Fs, p)
+		if err != nil {
+			out = append(out, loaded{path: p, err: err})
+			continue
+		}
+		for _, f := range found {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			c, err := devcontainer.Load(ctx, env.Fs, f, env.LookupEnv)
+			out = append(out, loaded{path: f, config: c, err: err})
+		}
+	}
+	return out
+}
+
+// countsFailure reports whether a finding fails lint: errors and warnings
+// do; info (what devfix could not learn) only in strict mode.
+func countsFailure(d devcontainer.Diagnostic, strict bool) bool {
+	return d.Severity == devcontainer.SeverityError || d.Severity == devcontainer.SeverityWarning || (strict && d.Severity == devcontainer.SeverityInfo)
+}
