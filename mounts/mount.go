@@ -120,7 +120,9 @@ func (m Mount) String() string {
 		fields = append(fields, "readonly")
 	}
 	for i, f := range fields {
-		if strings.ContainsAny(f, ",\"\n") {
+		// CSV drops a bare \r at the end of a record and trims none inside
+		// quotes: quote a field with one, so it reads back the same.
+		if strings.ContainsAny(f, ",\"\r\n") {
 			fields[i] = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
 		}
 	}

@@ -302,7 +302,8 @@ func TestFindRootlessChildPID(t *testing.T) {
 }
 
 func FuzzParseMountString(f *testing.F) {
-	for _, s := range []string{"type=bind,source=/a,target=/b", `"source=/a,b",target=/c`, "src=x,dst=/y,readonly", "type=volume,volume-opt=type=cifs,target=/s"} {
+	// "srC=\r\r" once wrote back "src=\r\r" unquoted, which read back as "src=".
+	for _, s := range []string{"type=bind,source=/a,target=/b", `"source=/a,b",target=/c`, "src=x,dst=/y,readonly", "type=volume,volume-opt=type=cifs,target=/s", "srC=\r\r"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

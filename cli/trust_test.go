@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+)
+
+// osRepo makes a repository on the OS filesystem (symbolic links are real
+// there): files by path relative to the returned root, which holds .git.
+func osRepo(t *testing.T, files map[string]string) (*Env, string) {
+	t.Helper()
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, ".git"), 0o755))
+	for p, data := range files {
+		full := filepath.Join(root, p)
+		must(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		must(t, os.WriteFile(full, []byte(data), 0o644))
+	}
+	return &Env{Fs: afero.NewOsFs()}, root
+}
+
+// A link that leaves the repository is refused: exit 2, one line naming the
+// config and where it points, nothing written anywhere.
+func TestApplyRefusesLinkOutOfRepository(t *testing.T) {
+	env, root := osRepo(t, map[string]string{"repo/README": "x"})
+	outside := filepath.Join(root, "editor", "settings.json")
+	must(t, os.MkdirAll(filepath.Dir(outside), 0o755))
+	must(t, os.WriteFile(outside, []byte(seed), 0o644))
+	repo := filepath.Join(root, "repo")
+	must(t, os.MkdirAll(filepath.Join(repo, ".git"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(repo, ".devcontainer"), 0o755))
+	link := filepath.Join(repo, ".devcontainer", "devcontainer.json")
+	must(t, os.Symlink("../../editor/settings.json", link))
+
+	r := devfix(t, env, "apply", repo)
+	if r.code != ExitBadInput {
+		t.Fatalf("exit %d, want 2\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	want := link + ": a symbolic link to " + outside + ", outside the repository " + repo + ": not written\n"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if got, _ := os.ReadFile(outside); string(got) != seed {
+		t.Errorf("the file outside the repository was written:\n%s", got)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(outside))
+	if len(entries) != 1 {
+		t.Errorf("something was written beside the target: %d entries", len(entries))
+	}
+	// --diff and --check refuse it the same way: nothing they show could be written.
+	if r := devfix(t, env, "apply", "--diff", repo); r.code != ExitBadInput || r.stdout != "" {
+		t.Errorf("--diff: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// A link to a file inside the repository is followed: the link kept, the
+// target written.
+func TestApplyFollowsLinkInsideRepository(t *testing.T) {
+	env, root := osRepo(t, map[string]string{"configs/dc.json": seed})
+	link := filepath.Join(root, ".devcontainer", "devcontainer.json")
+	must(t, os.MkdirAll(filepath.Dir(link), 0o755))
+	must(t, os.Symlink("../configs/dc.json", link))
+	if r := devfix(t, env, "apply", root); r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	got, _ := os.ReadFile(filepath.Join(root, "configs", "dc.json"))
+	if !strings.Contains(string(got), `"remoteUser": "root"`) {
+		t.Errorf("target not fixed:\n%s", got)
+	}
+}
+
+var oneLineError = regexp.MustCompile(`^[^\n]+:\d+:\d+: [^\n]+\n$`)
+
+// Bad input is one line, path:line:col: message (control characters in the
+// input escaped), exit 2, and the file is never written.
+func TestBadInputIsOneLine(t *testing.T) {
+	cases := []struct {
+		name, data, want string
+	}{
+		{"raw newline in a string", "{\n  \"image\": \"lab\nbox\"\n}\n", `/r/.devcontainer.json:2:16: a string holds a raw control character "\n": write it escaped`},
+		{"raw tab in a string", "{\"remoteUser\": \"a\tb\"}", `/r/.devcontainer.json:1:18: a string holds a raw control character "\t": write it escaped`},
+		{"invalid UTF-8", "{\n  \"remoteUser\": \"vs\xffcode\"\n}\n", "/r/.devcontainer.json:2:20: invalid UTF-8"},
+		{"invalid UTF-8 in a comment", "// caf\xe9\n{}\n", "/r/.devcontainer.json:1:7: invalid UTF-8"},
+		{"a bad literal", "{\"updateRemoteUserUID\": tru}", `/r/.devcontainer.json:1:25: invalid value "tru"`},
+		{"missing comma", "{\"image\": \"x\"\n\"remoteUser\": \"y\"}", `/r/.devcontainer.json:2:1: invalid character '"' after object value (expecting ',' or '}')`},
+		{"unterminated comment", "{} /* open", "/r/.devcontainer.json:1:4: unterminated comment"},
+		{"wrong type", "{\"runArgs\": \"-u root\"}", `/r/.devcontainer.json:1:13: "runArgs" must be a array, not a string`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := memEnv(t, map[string]string{"/r/.devcontainer.json": tc.data})
+			for _, cmd := range []string{"lint", "apply"} {
+				r := devfix(t, env, cmd, "/r")
+				if r.code != ExitBadInput {
+					t.Errorf("%s: exit %d, want 2", cmd, r.code)
+				}
+				if !oneLineError.MatchString(r.stderr) || r.stderr != tc.want+"\n" {
+					t.Errorf("%s: stderr %q, want the one line %q", cmd, r.stderr, tc.want)
+				}
+			}
+			if got := read(t, env, "/r/.devcontainer.json"); got != tc.data {
+				t.Errorf("the file was written")
+			}
+		})
+	}
+}
+
+// An ignore silences the finding about the nodes of its own line, not the
+// same rule's finding about a sibling two lines down.
+func TestIgnoreOnItsOwnLineOnly(t *testing.T) {
+	cfg := `{
+  "image": "debian:12",
+  "remoteUser": "root",
+  "runArgs": [
+    "-p", "80:8080", // devfix-ignore-line privileged-port -- the proxy maps it
+    "--init",
+    "-p", "443:8443"
+  ]
+}
+`
+	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
+	env.Engine = engines(fakeImages{"debian:12": {}})
+	r := devfix(t, env, "lint", "/r")
+	if strings.Contains(r.stdout, ":5:5:") || strings.Contains(r.stdout, "unused-ignore") {
+		t.Errorf("the ignored line is reported, or the ignore counted as unused:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `/r/.devcontainer.json:7:5: -p "443:8443" publishes host port 443`) {
+		t.Errorf("the finding two lines below was silenced too:\n%s", r.stdout)
+	}
+}
+
+// doctor checks the configs exactly as lint does: the strategy a config
+// uses and the settings that turn rules off count for both.
+func TestDoctorAgreesWithLint(t *testing.T) {
+	cfg := `{
+  "image": "devfix-e2e/vscode:1",
+  "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:vscode}",
+  "runArgs": ["--userns=${localEnv:DEVFIX_USERNS}", "-p", "80:80"]
+}
+`
+	env := memEnv(t, map[string]string{
+		"/r/.devcontainer/devcontainer.json": cfg,
+		"/r/.devfix.jsonc":                   `{"rules": {"privileged-port": "off"}}`,
+		"/r/.git/HEAD":                       "ref: refs/heads/main\n",
+	})
+	env.Engine = engines(fakeImages{"devfix-e2e/vscode:1": {}})
+	env.WorkDir = "/r"
+	r := devfix(t, env, "lint", "/r")
+	if r.code != ExitOK {
+		t.Fatalf("lint: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	d := doctor{env: env, s: newSession(env, lintFlags{})}
+	d.env.Fs = afero.NewBasePathFs(env.Fs, "/r")
+	c := d.configs()
+	if c.Detail != "1 config(s), 0 finding(s)" || c.Status != statusOK {
+		t.Errorf("doctor: %+v, lint: clean", c)
+	}
+}
+
+// A config that is fine lints clean offline: what devfix could not learn is
+// info, shown but not failing; --strict (or "strict": true) makes it fail.
+func TestOfflineLintAndStrict(t *testing.T) {
+	cfg := `{"image": "ghcr.io/acme/dev:1", "remoteUser": "root", "updateRemoteUserUID": false}`
+	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
+	r := devfix(t, env, "lint", "/r")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "info: the container user is unknown") {
+		t.Fatalf("offline: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := devfix(t, env, "lint", "--strict", "/r"); r.code != ExitFindings {
+		t.Errorf("--strict: exit %d, want 1", r.code)
+	}
+	env = memEnv(t, map[string]string{"/r/.devcontainer.json": cfg, "/r/.devfix.jsonc": `{"strict": true}`})
+	if r := devfix(t, env, "lint", "/r"); r.code != ExitFindings {
+		t.Errorf(`"strict": true: exit %d, want 1`, r.code)
+	}
+	// apply writes the safe fix all the same, and --check says it would.
+	env = memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
+	if r := devfix(t, env, "apply", "--check", "/r"); r.code != ExitFindings {
+		t.Errorf("apply --check: exit %d, want 1", r.code)
+	}
+	if r := devfix(t, env, "apply", "/r"); r.code != ExitOK || !strings.Contains(read(t, env, "/r/.devcontainer.json"), `"containerUser": "root"`) {
+		t.Errorf("apply: exit %d\n%s", r.code, read(t, env, "/r/.devcontainer.json"))
+	}
+}
+
+// An official image's user is known offline, from devfix's table, and the
+// finding says so; the engine's answer wins when there is one.
+func TestOfficialImagesOffline(t *testing.T) {
+	cfg := `{"image": "mcr.microsoft.com/devcontainers/typescript-node:20"}`
+	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
+	r := devfix(t, env, "lint", "/r")
+	if r.code != ExitFindings || !strings.Contains(r.stdout, `the remote user "node" (remoteUser in the documented devcontainer.metadata label of official image "mcr.microsoft.com/devcontainers/typescript-node:20" (devfix's table: no engine answered))`) {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	env.Engine = engines(fakeImages{"mcr.microsoft.com/devcontainers/typescript-node:20": {Labels: map[string]string{"devcontainer.metadata": `[{"remoteUser":"root"}]`}}})
+	if r := devfix(t, env, "lint", "/r"); strings.Contains(r.stdout, "rootless-remote-user") {
+		t.Errorf("the engine's answer did not win:\n%s", r.stdout)
+	}
+}
+
+// A killed apply leaves its temp file; the next apply removes it.
+func TestApplyRemovesStaleTempFiles(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/r/.devcontainer/devcontainer.json":              seed,
+		"/r/.devcontainer/.devcontainer.json.devfix-1234": "half",
+		"/r/.devcontainer/.devcontainer.json.other":       "not ours",
+	})
+	if r := devfix(t, env, "apply", "/r"); r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := env.Fs.Stat("/r/.devcontainer/.devcontainer.json.devfix-1234"); err == nil {
+		t.Error("the stale temp file is still there")
+	}
+	if _, err := env.Fs.Stat("/r/.devcontainer/.devcontainer.json.other"); err != nil {
+		t.Error("a file not of devfix's pattern was removed")
+	}
+}
+
+// apply --diff writes only the patch to stdout, and git apply takes it, also
+// when PATH is absolute.
+func TestDiffIsAPatchGitApplies(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal("git is needed for this test (CI has it)")
+	}
+	env, root := osRepo(t, map[string]string{".devcontainer/devcontainer.json": seed})
+	must(t, os.RemoveAll(filepath.Join(root, ".git")))
+	if out, err := exec.Command(git, "-C", root, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	env.WorkDir = root
+	r := devfix(t, env, "apply", "--diff", root)
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "--- a/.devcontainer/devcontainer.json\n+++ b/.devcontainer/devcontainer.json\n") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	patch := filepath.Join(t.TempDir(), "fix.patch")
+	must(t, os.WriteFile(patch, []byte(r.stdout), 0o644))
+	cmd := exec.Command(git, "apply", patch)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s\n%s", err, out, r.stdout)
+	}
+	if r := devfix(t, env, "apply", "--check", root); r.code != ExitOK {
+		t.Errorf("after git apply, apply --check wants more: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
