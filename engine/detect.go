@@ -1,14 +1,17 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/spf13/afero"
 )
 
 // DetectInput is what Detect looks at. Everything is injected: Detect reads
@@ -73,12 +76,12 @@ func Detect(ctx context.Context, in DetectInput) Detection {
 		if in.DockerPathFrom != "" {
 			from += " in " + in.DockerPathFrom
 		}
-		out, err := in.version(ctx, in.DockerPath)
+		isPodman, what, err := in.version(ctx, in.DockerPath)
 		switch {
-		case err == nil && saysPodman(out):
-			return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %q, and %s -v says %q", from, in.DockerPath, in.DockerPath, out)}
+		case err == nil && isPodman:
+			return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %q, and %s", from, in.DockerPath, what)}
 		case err == nil:
-			return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %q, and %s -v says %q", from, in.DockerPath, in.DockerPath, out)}
+			return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %q, and %s", from, in.DockerPath, what)}
 		case saysPodman(path.Base(in.DockerPath)):
 			return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %q (%s -v failed: %v)", from, in.DockerPath, in.DockerPath, err)}
 		default:
@@ -86,8 +89,8 @@ func Detect(ctx context.Context, in DetectInput) Detection {
 		}
 	}
 	if docker, err := lookPath("docker"); err == nil {
-		if out, err := in.version(ctx, docker); err == nil && saysPodman(out) {
-			return Detection{Kind: Podman, Reason: fmt.Sprintf("docker on PATH (%s) is Podman's: docker -v says %q", docker, out)}
+		if isPodman, what, err := in.version(ctx, docker); err == nil && isPodman {
+			return Detection{Kind: Podman, Reason: fmt.Sprintf("docker on PATH (%s) is Podman's: %s", docker, what)}
 		}
 	}
 	if h := in.Discovery.env("DOCKER_HOST"); h != "" {
@@ -122,8 +125,71 @@ func isPodmanHost(host string) bool {
 	return path.Base(u.Host) == "podman.sock" || strings.Contains(u.Host, "/podman/")
 }
 
-// version runs `<prog> -v` within the timeout and returns its first line.
-func (in DetectInput) version(ctx context.Context, prog string) (string, error) {
+// version tells what `<prog> -v` says: without running it when the program
+// itself tells (a link to podman, a script that execs podman, a compiled
+// program not named podman: lint must not pay a process per run), else by
+// running it within the timeout; its first line.
+func (in DetectInput) version(ctx context.Context, prog string) (podman bool, what string, err error) {
+	if podman, what, known := in.fileSays(prog); known {
+		return podman, what, nil
+	}
+	out, err := in.runVersion(ctx, prog)
+	if err != nil {
+		return false, "", err
+	}
+	return saysPodman(out), fmt.Sprintf("%s -v says %q", prog, out), nil
+}
+
+// fileSays reads what a program is from the file: a name (after symbolic
+// links) or a script naming podman is Podman's shim; a compiled program
+// (ELF) not named podman is not. known is false when only running it tells.
+func (in DetectInput) fileSays(prog string) (podman bool, what string, known bool) {
+	p := prog
+	if !strings.Contains(p, "/") {
+		lookPath := in.LookPath
+		if lookPath == nil {
+			lookPath = exec.LookPath
+		}
+		found, err := lookPath(p)
+		if err != nil {
+			return false, "", false
+		}
+		p = found
+	}
+	fsys := in.Discovery.fs()
+	rd, okR := fsys.(afero.LinkReader)
+	for hops := 0; okR && hops < 8; hops++ {
+		target, err := rd.ReadlinkIfPossible(p)
+		if err != nil {
+			break
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(p), target)
+		}
+		p = target
+	}
+	if saysPodman(path.Base(p)) {
+		return true, fmt.Sprintf("%s is podman itself (%s)", prog, p), true
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		return false, "", false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return false, fmt.Sprintf("%s is a compiled program not named podman (%s)", prog, p), true
+	case bytes.HasPrefix(head, []byte("#!")) && saysPodman(string(head)):
+		return true, fmt.Sprintf("%s is a script that runs podman (%s)", prog, p), true
+	}
+	return false, "", false
+}
+
+// runVersion runs `<prog> -v` within the timeout and returns its first line.
+func (in DetectInput) runVersion(ctx context.Context, prog string) (string, error) {
 	timeout := in.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Second

@@ -131,6 +131,9 @@ func TestDaemonReadImageFileCancelled(t *testing.T) {
 	srv := enginetest.Start(t, enginetest.Config{Images: boxImage, Hook: func(kind string) {
 		if kind == "/containers/archive" {
 			cancel()
+			// Answer only after the client has seen the cancel: the
+			// point is what happens to the container then.
+			time.Sleep(200 * time.Millisecond)
 		}
 	}})
 	d, err := Connect(ctx, []Endpoint{{Host: srv.Host}}, time.Second)

@@ -9,6 +9,7 @@ package jsonc
 import (
 	"bytes"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -215,8 +216,8 @@ func (d *Doc) Nodes() []Node {
 	return out
 }
 
-// Comments returns every comment, from the whitespace-and-comment runs
-// (hujson's Extra) of the tree.
+// Comments returns every comment in document order, from the
+// whitespace-and-comment runs (hujson's Extra) of the tree.
 func (d *Doc) Comments() []Comment {
 	var out []Comment
 	scan := func(extra hujson.Extra, start int) {
@@ -260,6 +261,7 @@ func (d *Doc) Comments() []Comment {
 			scan(t.AfterExtra, n.v.EndOffset-1-len(t.AfterExtra))
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out
 }
 
