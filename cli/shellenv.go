@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
@@ -32,9 +34,14 @@ variables configs fixed with --strategy env read:
                    DEVFIX_DOCKER_SOCKET when Podman's API socket runs
 --install writes them, as a managed block, into the startup files the shell VS Code
 starts (-i -l -c) really reads, then starts each of those shells the same way and
-checks that they arrive. A VS Code server that is already running keeps its old
+checks that they arrive. It also writes the VS Code settings files you have (local
+Code, Insiders, VSCodium, Flatpak, and Remote-SSH's machine settings): for Docker
+DOCKER_HOST under "containers.environment" and "docker.environment", for Podman
+"dev.containers.dockerPath": "podman" — comments and your other settings kept, each
+member devfix adds marked so --uninstall takes out exactly that. --diff shows every
+change and writes nothing. A VS Code server that is already running keeps its old
 environment: restart it (devfix doctor says which).`,
-		examples: []string{`eval "$(devfix shellenv)"`, "devfix shellenv --shell fish | source", "devfix shellenv --install      # for VS Code Remote-SSH", "devfix shellenv --context      # local VS Code: a docker context named rootless"},
+		examples: []string{`eval "$(devfix shellenv)"`, "devfix shellenv --shell fish | source", "devfix shellenv --install --diff   # what --install would change", "devfix shellenv --install      # shells and VS Code settings, for local and Remote-SSH", "devfix shellenv --context      # local VS Code: a docker context named rootless"},
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var f shellenvFlags
 			fs.StringVar(&f.shell, "shell", "", "sh, bash, zsh or fish (default: your login shell)")
@@ -42,6 +49,7 @@ environment: restart it (devfix doctor says which).`,
 			fs.BoolVar(&f.install, "install", false, "write the lines into your shell startup files and verify them")
 			fs.BoolVar(&f.uninstall, "uninstall", false, "remove what --install wrote")
 			fs.BoolVar(&f.context, "context", false, "create (if needed) and select a docker CLI context \"rootless\" instead (Docker only)")
+			fs.BoolVar(&f.diff, "diff", false, "with --install or --uninstall: print every change instead of writing it")
 			return func(ctx context.Context, env *Env, args []string) int {
 				return runShellenv(ctx, env, f, args)
 			}
@@ -50,8 +58,8 @@ environment: restart it (devfix doctor says which).`,
 }
 
 type shellenvFlags struct {
-	shell, engine               string
-	install, uninstall, context bool
+	shell, engine                     string
+	install, uninstall, context, diff bool
 }
 
 func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) int {
@@ -69,8 +77,13 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 		fmt.Fprintf(env.Stderr, "devfix shellenv: --shell: unknown shell %q (want sh, bash, zsh or fish)\n", f.shell)
 		return ExitBadInput
 	}
+	if f.diff && !f.install && !f.uninstall {
+		fmt.Fprintln(env.Stderr, "devfix shellenv: --diff goes with --install or --uninstall")
+		return ExitBadInput
+	}
 	if f.uninstall {
-		return uninstallBlocks(env)
+		code := uninstallBlocks(env, f.diff)
+		return max(code, editSettings(env, f.diff, "took out what devfix had added", vscode.Uninstall))
 	}
 	s := newSession(env, lintFlags{engine: f.engine})
 	if err := s.flags.validate(); err != nil {
@@ -93,7 +106,11 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.UserName)
 	if f.install {
 		fmt.Fprintf(env.Stdout, "engine %s: %s\n", kind, why)
-		return installBlocks(ctx, env, login, vars, f.shell)
+		want := vscodeWant(kind, vars.dockerHost)
+		code := editSettings(env, f.diff, "wrote what VS Code needs", func(path string, data []byte) ([]byte, bool, error) {
+			return vscode.Install(path, data, want)
+		})
+		return max(code, installBlocks(ctx, env, login, vars, f.shell, f.diff))
 	}
 	kindOf := f.shell
 	if kindOf == "" {
@@ -209,7 +226,7 @@ func installTargets(login shellenv.LoginShell, forced string) []string {
 	return kinds
 }
 
-func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, vars *shellVars, forced string) int {
+func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, vars *shellVars, forced string, diff bool) int {
 	code := ExitOK
 	home := env.home()
 	kinds := installTargets(login, forced)
@@ -244,6 +261,10 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 				fmt.Fprintf(env.Stdout, "%s: up to date\n", path)
 				continue
 			}
+			if diff {
+				fmt.Fprint(env.Stdout, udiff.Unified(path, path, string(old), updated))
+				continue
+			}
 			if err := env.Fs.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
 				code = ExitBadInput
@@ -257,7 +278,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 			fmt.Fprintf(env.Stdout, "%s: wrote the devfix block\n", path)
 		}
 	}
-	if code != ExitOK {
+	if code != ExitOK || diff {
 		return code
 	}
 	return verifyShells(ctx, env, kinds, vars.literal[0])
@@ -308,7 +329,7 @@ func verifyShells(ctx context.Context, env *Env, kinds []string, want shellenv.V
 	return code
 }
 
-func uninstallBlocks(env *Env) int {
+func uninstallBlocks(env *Env, diff bool) int {
 	home := env.home()
 	code := ExitOK
 	for _, f := range []string{".bash_profile", ".bash_login", ".profile", ".zshenv", filepath.Join(".config", "fish", "conf.d", "devfix.fish")} {
@@ -319,6 +340,10 @@ func uninstallBlocks(env *Env) int {
 		}
 		updated := shellenv.RemoveBlock(string(old))
 		if updated == string(old) {
+			continue
+		}
+		if diff {
+			fmt.Fprint(env.Stdout, udiff.Unified(path, path, string(old), updated))
 			continue
 		}
 		if strings.HasSuffix(path, "devfix.fish") && strings.TrimSpace(updated) == "" {

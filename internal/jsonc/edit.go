@@ -217,6 +217,24 @@ func (d *Doc) Append(arr Node, elem string) []source.Edit {
 // every comment; a line left empty goes too.
 func (d *Doc) Remove(n Node, from, to int) []source.Edit {
 	kids := n.Children()
+	// Removing every member or element takes a trailing comma with them:
+	// "[,]" would not parse.
+	trailing, hasTrailing := n.HasTrailingComma()
+	if from == 0 && to == len(kids) && hasTrailing {
+		edits := d.remove(n, kids, from, to)
+		covered := false
+		for _, e := range edits {
+			covered = covered || (e.Start <= trailing && trailing < e.End)
+		}
+		if !covered {
+			edits = append(edits, d.edit(trailing, trailing+1, ""))
+		}
+		return edits
+	}
+	return d.remove(n, kids, from, to)
+}
+
+func (d *Doc) remove(n Node, kids []Node, from, to int) []source.Edit {
 	b := d.Body
 	start := func(k int) int { return kids[k].KeyStart() }
 	end := func(k int) int { return kids[k].End() }

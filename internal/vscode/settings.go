@@ -1,7 +1,12 @@
 // Package vscode knows VS Code's side of a dev container host: where its
 // settings files are (local user settings of Code, Insiders, VSCodium and
 // the Flatpak, and Remote-SSH's machine settings), what devfix reads and
-// writes in them, and the VS Code servers running for the user.
+// writes in them (edits as pure functions over bytes), the VS Code servers
+// running for the user (read from a /proc tree), and the doctor's checks of
+// both, returned as data.
+//
+// It knows nothing of shells, of Docker's API or of how files are written:
+// the CLI reads, pings, and writes atomically.
 package vscode
 
 import (
@@ -11,17 +16,17 @@ import (
 	"github.com/spf13/afero"
 )
 
-// MachineSettings are Remote-SSH's machine settings files under home, which
+// machineSettings are Remote-SSH's machine settings files under home, which
 // win over the laptop's user settings.
-func MachineSettings(home string) []string {
+func machineSettings(home string) []string {
 	return []string{
 		filepath.Join(home, ".vscode-server", "data", "Machine", "settings.json"),
 		filepath.Join(home, ".vscode-server-insiders", "data", "Machine", "settings.json"),
 	}
 }
 
-// UserSettings are the local user settings files of the VS Code builds.
-func UserSettings(home string) []string {
+// userSettings are the local user settings files of the VS Code builds.
+func userSettings(home string) []string {
 	return []string{
 		filepath.Join(home, ".config", "Code", "User", "settings.json"),
 		filepath.Join(home, ".config", "Code - Insiders", "User", "settings.json"),
@@ -30,11 +35,24 @@ func UserSettings(home string) []string {
 	}
 }
 
+// Targets returns the settings files of the user's VS Code installs that
+// exist, machine settings (Remote-SSH) first. devfix edits only these: it
+// never creates a file or a folder of an install that is not there.
+func Targets(fs afero.Fs, home string) []string {
+	var out []string
+	for _, p := range append(machineSettings(home), userSettings(home)...) {
+		if fi, err := fs.Stat(p); err == nil && fi.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // DockerPath returns dev.containers.dockerPath from the first settings file
 // that sets it (machine settings first), and that file's path. A file that
 // does not parse is passed over.
 func DockerPath(fs afero.Fs, home string) (value, from string) {
-	for _, p := range append(MachineSettings(home), UserSettings(home)...) {
+	for _, p := range append(machineSettings(home), userSettings(home)...) {
 		data, err := afero.ReadFile(fs, p)
 		if err != nil {
 			continue
@@ -43,7 +61,7 @@ func DockerPath(fs afero.Fs, home string) (value, from string) {
 		if err != nil {
 			continue
 		}
-		if v := doc.Root().Get("dev.containers.dockerPath"); v.Kind() == jsonc.String && v.Str() != "" {
+		if v := doc.Root().Get(keyDockerPath); v.Kind() == jsonc.String && v.Str() != "" {
 			return v.Str(), p
 		}
 	}
