@@ -2,47 +2,31 @@ package devcontainer
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/devfix/devfix/devcontainer/internal/compose"
+	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/internal/source"
 	"github.com/spf13/afero"
 )
 
 // composeSide is a compose config's compose files, read as compose reads
-// them, with every node's place in the YAML.
+// them (compose-go: interpolation, .env, extends, include, all profiles),
+// with every node's place in the YAML.
 type composeSide struct {
-	service string
+	service     string   // the dev container's service
+	runServices []string // "runServices", nil when not set
+	proj        *compose.Project
+	yaml        []*compose.File // the files read, also when compose could not load them
+	notLoaded   error           // why compose could not load them here
 }
-
-func (cs *composeSide) files() []*source.File { return nil }
-
-func (cs *composeSide) serviceUser() (string, source.Loc) { return "", source.Loc{} }
-
-func (cs *composeSide) resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSide {
-	return imageSide{why: "the user of a Docker Compose service is not read"}
-}
-
-func (cs *composeSide) commentSources() []commentSource { return nil }
-
-func (cs *composeSide) bindSources() []BindSource { return nil }
-
-func (cs *composeSide) checkNetworkShares(p *Pass, msg string) {}
-
-func (cs *composeSide) checkPorts(p *Pass) {}
-
-type composeLimit struct {
-	at   source.Loc
-	what string
-}
-
-func (cs *composeSide) resourceLimits() []composeLimit { return nil }
-
-func (cs *composeSide) checkHostNetwork(p *Pass, msg string) {}
-
-func (cs *composeSide) checkAppArmor(p *Pass, msg string) {}
-
-func (cs *composeSide) checkPrivileged(p *Pass, msg string) {}
-
-func checkComposeSockets(p *Pass) {}
 
 // load reads and parses a config and, for a compose config, its compose
 // files.
@@ -55,15 +39,321 @@ func load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string
 	if err != nil {
 		return nil, err
 	}
-	if c.top("dockerComposeFile").Exists() {
-		c.compose = &composeSide{service: c.top("service").Str()}
+	dcf := c.top("dockerComposeFile")
+	if !dcf.Exists() {
+		return c, nil
+	}
+	cs := &composeSide{service: c.top("service").Str()}
+	for _, s := range c.top("runServices").Children() {
+		cs.runServices = append(cs.runServices, s.Str())
+	}
+	if c.top("runServices").Exists() && cs.runServices == nil {
+		cs.runServices = []string{}
+	}
+	c.compose = cs
+	var files []string
+	dir, _ := filepath.Abs(filepath.Dir(path))
+	for _, f := range append([]jsonc.Node{dcf}, dcf.Children()...) {
+		if f.Kind() == jsonc.String {
+			files = append(files, filepath.Join(dir, f.Str()))
+		}
+	}
+	if len(files) == 0 {
+		cs.notLoaded = errors.New(`"dockerComposeFile" names no file (the CLI then looks at COMPOSE_FILE and docker-compose.yml): not read`)
+		return c, nil
+	}
+	proj, err := compose.Load(ctx, compose.Options{Fs: fsys, Files: files, LookupEnv: lookupEnv})
+	var nl *compose.NotLoadedError
+	switch {
+	case errors.As(err, &nl):
+		cs.notLoaded, cs.yaml = nl.Err, nl.Files
+	case err != nil:
+		return nil, err
+	default:
+		cs.proj, cs.yaml = proj, proj.Files
 	}
 	return c, nil
 }
 
 // Load reads a config, and for a compose config the compose files it names
 // (interpolated with lookupEnv and the .env file, as compose does). Bad input
-// is one line: "path:line:col: what is wrong".
+// is one line: "path:line:col: what is wrong". Compose files that parse but
+// that compose cannot load here (a file missing, a variable unset) are not
+// bad input: the compose checks are skipped with a note.
 func Load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(ctx, fsys, path, lookupEnv)
+}
+
+func (cs *composeSide) files() []*source.File {
+	var out []*source.File
+	for _, f := range cs.yaml {
+		out = append(out, f.Src)
+	}
+	return out
+}
+
+// svc is the dev service in compose's model (nil when unknown).
+func (cs *composeSide) svc() *types.ServiceConfig {
+	if cs.proj == nil {
+		return nil
+	}
+	s, ok := cs.proj.Model.Services[cs.service]
+	if !ok {
+		return nil
+	}
+	return &s
+}
+
+// started are the services `devcontainer up` starts: runServices and the
+// service, else every service not behind a profile.
+func (cs *composeSide) started() []types.ServiceConfig {
+	if cs.proj == nil {
+		return nil
+	}
+	var names []string
+	if cs.runServices != nil {
+		names = append(slices.Clone(cs.runServices), cs.service)
+	} else {
+		for name, s := range cs.proj.Model.Services {
+			if len(s.Profiles) == 0 || name == cs.service {
+				names = append(names, name)
+			}
+		}
+	}
+	sort.Strings(names)
+	var out []types.ServiceConfig
+	for i, n := range names {
+		if i > 0 && names[i-1] == n {
+			continue
+		}
+		if s, ok := cs.proj.Model.Services[n]; ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (cs *composeSide) serviceUser() (string, source.Loc) {
+	s := cs.svc()
+	if s == nil || s.User == "" {
+		return "", source.Loc{}
+	}
+	at, _ := cs.proj.Field(cs.service, "user")
+	return s.User, at
+}
+
+func (cs *composeSide) resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSide {
+	if cs.notLoaded != nil {
+		f.Notes = append(f.Notes, "the compose files were not loaded, so their checks are skipped: "+cs.notLoaded.Error())
+		return imageSide{why: "the compose files were not loaded"}
+	}
+	s := cs.svc()
+	if s == nil {
+		return imageSide{why: fmt.Sprintf("service %q is not in the compose files", cs.service)}
+	}
+	if s.Build != nil {
+		at, _ := cs.proj.Field(cs.service, "build")
+		f.ImageAt = at
+		if s.Build.DockerfileInline != "" {
+			return imageSide{why: fmt.Sprintf("service %q builds from an inline Dockerfile", cs.service)}
+		}
+		df := s.Build.Dockerfile
+		if df == "" {
+			df = "Dockerfile"
+		}
+		if !filepath.IsAbs(df) {
+			df = filepath.Join(s.Build.Context, df)
+		}
+		args := map[string]string{}
+		for k, v := range s.Build.Args {
+			if v != nil {
+				args[k] = *v
+			}
+		}
+		return dockerfileSide(ctx, o, f, df, s.Build.Target, args)
+	}
+	if s.Image == "" {
+		return imageSide{why: fmt.Sprintf("service %q names no image and no build", cs.service)}
+	}
+	f.Image = s.Image
+	f.ImageAt, _ = cs.proj.Field(cs.service, "image")
+	return inspectImage(ctx, o, s.Image)
+}
+
+func (cs *composeSide) commentSources() []commentSource {
+	var out []commentSource
+	for _, f := range cs.yaml {
+		if !strings.Contains(string(f.Src.Body), "devfix-ignore-") {
+			continue
+		}
+		s := commentSource{file: f.Src, lines: f.PointersByLine()}
+		for _, cm := range f.Comments() {
+			s.comments = append(s.comments, comment{cm.Start, cm.End, cm.Text})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (cs *composeSide) bindSources() []BindSource {
+	s := cs.svc()
+	if s == nil {
+		return nil
+	}
+	var out []BindSource
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeBind || !filepath.IsAbs(v.Source) {
+			continue
+		}
+		at, _ := cs.proj.Volume(cs.service, v)
+		out = append(out, BindSource{Path: v.Source, ReadOnly: v.ReadOnly, At: at})
+	}
+	return out
+}
+
+func (cs *composeSide) checkNetworkShares(p *Pass, msg string) {
+	if cs.proj == nil {
+		return
+	}
+	var names []string
+	for name := range cs.proj.Model.Volumes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t := cs.proj.Model.Volumes[name].DriverOpts["type"]
+		if t == "cifs" || t == "nfs" || t == "nfs4" || t == "smb3" {
+			at, _ := cs.proj.Resource("volumes", name, "driver_opts", "type")
+			p.Reportf(at, msg, t)
+		}
+	}
+}
+
+func (cs *composeSide) checkPorts(p *Pass) {
+	for _, s := range cs.started() {
+		for _, port := range s.Ports {
+			h, _, _ := strings.Cut(port.Published, "-")
+			n, err := strconv.Atoi(h)
+			if err != nil {
+				continue
+			}
+			at, _ := cs.proj.Port(s.Name, port)
+			p.checkPort(at, n, fmt.Sprintf("service %q", s.Name))
+		}
+	}
+}
+
+func (cs *composeSide) resourceLimits() []composeLimit {
+	var out []composeLimit
+	for _, s := range cs.started() {
+		add := func(set bool, what string, keys ...string) {
+			if set {
+				at, _ := cs.proj.Field(s.Name, keys...)
+				out = append(out, composeLimit{at, fmt.Sprintf("%s of service %q", what, s.Name)})
+			}
+		}
+		add(s.MemLimit > 0, "mem_limit", "mem_limit")
+		add(s.CPUS > 0, "cpus", "cpus")
+		add(s.PidsLimit > 0, "pids_limit", "pids_limit")
+		if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
+			add(true, "deploy.resources.limits", "deploy", "resources", "limits")
+		}
+	}
+	return out
+}
+
+// composeLimit is a resource limit in a compose file.
+type composeLimit struct {
+	at   source.Loc
+	what string
+}
+
+func (cs *composeSide) checkHostNetwork(p *Pass, msg string) {
+	for _, s := range cs.started() {
+		if s.NetworkMode == "host" {
+			at, _ := cs.proj.Field(s.Name, "network_mode")
+			p.Reportf(at, msg, fmt.Sprintf("network_mode: host of service %q", s.Name))
+		}
+	}
+}
+
+func (cs *composeSide) checkAppArmor(p *Pass, msg string) {
+	for _, s := range cs.started() {
+		for _, o := range s.SecurityOpt {
+			if strings.HasPrefix(o, "apparmor") {
+				at, _ := cs.proj.ListItem(s.Name, "security_opt", o)
+				p.Reportf(at, msg, o)
+			}
+		}
+	}
+}
+
+func (cs *composeSide) checkPrivileged(p *Pass, msg string) {
+	for _, s := range cs.started() {
+		if s.Privileged {
+			at, _ := cs.proj.Field(s.Name, "privileged")
+			p.Reportf(at, msg, fmt.Sprintf("privileged: true of service %q", s.Name))
+		}
+	}
+}
+
+// usernsKeepID reports a Podman userns_mode under Docker.
+func (cs *composeSide) usernsKeepID(p *Pass) {
+	for _, s := range cs.started() {
+		if strings.HasPrefix(s.UserNSMode, "keep-id") {
+			at, _ := cs.proj.Field(s.Name, "userns_mode")
+			p.Reportf(at, "userns_mode: %s of service %q is Podman's: Docker fails with \"invalid USER mode\"; remove it", s.UserNSMode, s.Name)
+		}
+	}
+}
+
+// editable reports whether a fix may edit the YAML at loc: only the files
+// dockerComposeFile names (compose-go itself reads the files extends and
+// include name, so an edit there would not be seen until written).
+func (cs *composeSide) editable(at source.Loc) bool {
+	for _, f := range cs.proj.Given() {
+		if f.Src == at.File {
+			return true
+		}
+	}
+	return false
+}
+
+// checkComposeSockets reports binds of the system Docker socket in the
+// services the dev container starts, with a fix that edits the volume's
+// source in the YAML: the dev service's volume is also overridden by a
+// devcontainer.json mount with its target (the CLI's override file comes
+// last, compose merges volumes by target), which then counts instead.
+func checkComposeSockets(p *Pass) {
+	c := p.Config
+	cs := c.compose
+	for _, s := range cs.started() {
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind || !isSystemSocket(v.Source) {
+				continue
+			}
+			if s.Name == cs.service && c.hasMountTarget(v.Target) {
+				continue
+			}
+			at, located := cs.proj.Volume(s.Name, v)
+			msg := fmt.Sprintf("service %q binds the system Docker socket %s to %s: under %s it reaches no daemon (or the rootful one, which is root on the host)", s.Name, v.Source, v.Target, p.Options.engineName())
+			sf := socketSource(p, v.Source)
+			switch {
+			case sf.compose == "":
+				p.Reportf(at, "%s; %s", msg, sf.why)
+			case !located || !cs.editable(at):
+				p.Reportf(at, "%s: bind %s instead (devfix edits only the files dockerComposeFile names)", msg, sf.compose)
+			default:
+				edit, err := cs.proj.ReplaceVolumeSource(at, sf.compose)
+				if err != nil {
+					p.Reportf(at, "%s: bind %s instead (%v)", msg, sf.compose, err)
+					continue
+				}
+				if string(at.File.Body[edit.Start:edit.End]) == edit.New {
+					continue // already written so: the variable decides (strategy env)
+				}
+				p.Report(at, msg+": bind your own socket instead", Fix{Message: "bind " + sf.compose, Edits: []source.Edit{edit}})
+			}
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/devfix/devfix/internal/source"
+	"github.com/spf13/afero"
 )
 
 // corpusDir holds real devcontainer.json files from public repositories
@@ -64,7 +65,7 @@ func TestCorpus(t *testing.T) {
 				changed++
 			}
 			t.Run(filepath.Base(path)+"/"+string(s), func(t *testing.T) {
-				checkFixInvariants(t, path, data, res.Output, o)
+				checkFixInvariants(t, path, data, res, o)
 				if c.File().BOM != bytes.HasPrefix(res.Output, []byte("\xef\xbb\xbf")) {
 					t.Error("BOM not kept")
 				}
@@ -96,5 +97,67 @@ func TestCorpusBroken(t *testing.T) {
 	}
 	if strings.Contains(pe.Error(), "\n") || !strings.HasPrefix(pe.Error(), path+":") {
 		t.Errorf("not one path:line:col line: %q", pe.Error())
+	}
+}
+
+// TestCorpusRepos lints and fixes every corpus config inside its miniature
+// repository (with its Dockerfiles, compose files and .env), for every
+// strategy and both engines: each loads (or is the one broken file), every
+// fix re-parses, keeps comments, and a second fix changes nothing — compose
+// files included.
+func TestCorpusRepos(t *testing.T) {
+	corpusFiles(t)
+	rows, err := os.ReadFile(filepath.Join(corpusDir, "repos", "MANIFEST.tsv"))
+	if err != nil {
+		t.Skipf("SKIPPED: no corpus repos at %s/repos", corpusDir)
+	}
+	ctx := context.Background()
+	var compose, loaded, notLoaded int
+	for _, row := range strings.Split(strings.TrimSpace(string(rows)), "\n")[1:] {
+		f := strings.Split(row, "\t")
+		name := strings.TrimSuffix(f[0], ".jsonc")
+		path := filepath.Join(corpusDir, "repos", name, f[2])
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		base := afero.NewReadOnlyFs(afero.NewOsFs())
+		c, err := Load(ctx, base, path, nil)
+		if name == "0297" {
+			if err == nil {
+				t.Errorf("%s: the broken config loaded", path)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("load: %v", err)
+			continue
+		}
+		data, _ := os.ReadFile(path)
+		if c.compose != nil {
+			compose++
+			if c.compose.notLoaded != nil {
+				notLoaded++
+			} else {
+				loaded++
+			}
+		}
+		for _, e := range []Engine{EngineDocker, EnginePodman} {
+			for _, s := range Strategies {
+				o := corpusOptions(s)
+				o.Fs, o.Engine = base, e
+				res, err := FixConfig(ctx, c, o)
+				if err != nil {
+					t.Errorf("%s (%s, %s): %v", path, e, s, err)
+					continue
+				}
+				t.Run(name+"/"+string(e)+"/"+string(s), func(t *testing.T) {
+					checkFixInvariants(t, path, data, res, o)
+				})
+			}
+		}
+	}
+	t.Logf("%d compose configs: %d loaded, %d not loadable here (noted)", compose, loaded, notLoaded)
+	if compose < 50 || loaded < 45 {
+		t.Errorf("only %d of %d compose configs loaded", loaded, compose)
 	}
 }

@@ -178,10 +178,35 @@ func TestGolden(t *testing.T) {
 			}
 			wantPath := strings.TrimSuffix(input, ".jsonc") + ".want"
 			fixedPath := strings.TrimSuffix(input, ".jsonc") + ".fixed.jsonc"
+			// The other files a fix changed (compose files): each beside
+			// its golden, NAME.fixed.EXT.
+			others := map[string][]byte{}
+			for _, fc := range fixed.Files[1:] {
+				ext := filepath.Ext(fc.File.Path)
+				golden := strings.TrimSuffix(fc.File.Path, ext) + ".fixed" + ext
+				if fc.Changed() {
+					others[golden] = fc.New
+				} else if _, err := os.Stat(golden); err == nil && !*update {
+					t.Errorf("%s: expected a change, but the fix left %s as it was", golden, fc.File.Path)
+				}
+				checkYAMLKept(t, fc.File.Bytes(), fc.New)
+			}
 			if *update {
 				must(t, os.WriteFile(wantPath, []byte(got), 0o644))
 				must(t, os.WriteFile(fixedPath, fixed.Output, 0o644))
+				for p, data := range others {
+					must(t, os.WriteFile(p, data, 0o644))
+				}
 				return
+			}
+			for p, data := range others {
+				want, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatalf("%v (run go test ./devcontainer -run TestGolden -update)", err)
+				}
+				if diff := cmp.Diff(string(want), string(data)); diff != "" {
+					t.Errorf("fixed %s (-want +got):\n%s", p, diff)
+				}
 			}
 			want, err := os.ReadFile(wantPath)
 			if err != nil {
@@ -197,17 +222,40 @@ func TestGolden(t *testing.T) {
 			if diff := cmp.Diff(string(wantFixed), string(fixed.Output)); diff != "" {
 				t.Errorf("fixed file (-want +got):\n%s", diff)
 			}
-			checkFixInvariants(t, input, data, fixed.Output, o)
+			checkFixInvariants(t, input, data, fixed, o)
 		})
+	}
+}
+
+// checkYAMLKept: a fix of a compose file keeps every comment line and
+// changes no line but the ones it must (here: fewer than three).
+func checkYAMLKept(t *testing.T, before, after []byte) {
+	t.Helper()
+	bl, al := strings.Split(string(before), "\n"), strings.Split(string(after), "\n")
+	if len(bl) != len(al) {
+		t.Errorf("the fix added or removed lines of a compose file")
+		return
+	}
+	changed := 0
+	for i := range bl {
+		if bl[i] != al[i] {
+			changed++
+			if strings.HasPrefix(strings.TrimSpace(bl[i]), "#") {
+				t.Errorf("a comment line changed: %q → %q", bl[i], al[i])
+			}
+		}
+	}
+	if changed > 2 {
+		t.Errorf("the fix changed %d lines of a compose file", changed)
 	}
 }
 
 // checkFixInvariants: the fixed file parses, keeps every comment, adds no
 // trailing comma, and a second fix changes nothing.
-func checkFixInvariants(t *testing.T, path string, before, after []byte, o *Options) {
+func checkFixInvariants(t *testing.T, path string, before []byte, fixed FixResult, o *Options) {
 	t.Helper()
-	c2, err := Parse(path, after)
-	if err != nil {
+	after := fixed.Output
+	if _, err := Parse(path, after); err != nil {
 		t.Fatalf("fixed file does not parse: %v", err)
 	}
 	for _, cm := range comments(t, before) {
@@ -218,12 +266,24 @@ func checkFixInvariants(t *testing.T, path string, before, after []byte, o *Opti
 	if n, m := countTrailingCommas(t, before), countTrailingCommas(t, after); m > n {
 		t.Errorf("fix added trailing commas: %d before, %d after", n, m)
 	}
+	// Read the fixed files again, all of them (compose files too), as a
+	// second apply would.
+	files := map[string][]byte{}
+	for _, fc := range fixed.Files {
+		files[fc.File.Path] = fc.New
+	}
+	c2, err := Load(context.Background(), overlay(o.Fs, files), path, o.LookupEnv)
+	if err != nil {
+		t.Fatalf("the fixed files do not load: %v", err)
+	}
 	again, err := FixConfig(context.Background(), c2, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(again.Output, after) {
-		t.Errorf("second fix changed the file:\n%s", cmp.Diff(string(after), string(again.Output)))
+	for i, fc := range again.Files {
+		if !bytes.Equal(fc.New, fixed.Files[i].New) {
+			t.Errorf("second fix changed %s:\n%s", fc.File.Path, cmp.Diff(string(fixed.Files[i].New), string(fc.New)))
+		}
 	}
 	for _, d := range Lint(context.Background(), c2, o).Diagnostics {
 		if len(d.Fixes) > 0 && len(d.Fixes[0].Edits) > 0 && d.RuleID != ruleUnusedIgnore.ID {

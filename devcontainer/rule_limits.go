@@ -183,7 +183,8 @@ Containers CLI adds it for Podman by itself). Docker's --userns only accepts
 func checkUsernsKeepID(p *Pass) {
 	c := p.Config
 	if c.compose != nil {
-		return // runArgs do not reach compose
+		c.compose.usernsKeepID(p) // runArgs do not reach compose
+		return
 	}
 	for _, r := range c.RunArgs().Userns {
 		if !strings.HasPrefix(r.Value, "keep-id") {

@@ -1,0 +1,265 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/devfix/devfix/internal/source"
+	"github.com/spf13/afero"
+	"go.yaml.in/yaml/v4"
+)
+
+// Options say which compose files to load and what they see. The zero
+// value of each field means the default.
+type Options struct {
+	Fs        afero.Fs                    // where the files are read; nil = the OS
+	Files     []string                    // absolute paths, in dockerComposeFile order
+	LookupEnv func(string) (string, bool) // the process environment; nil = empty
+}
+
+// Project is a loaded compose project: compose-go's model, and the YAML
+// files it came from.
+type Project struct {
+	// Model is compose-go's fully loaded model: interpolated, merged,
+	// extends and include resolved, relative paths made absolute, all
+	// profiles enabled. A service's env_file and label_file are not read
+	// into its environment and labels, and Model.Environment holds only
+	// the variables whose names occur in the files read.
+	Model *types.Project
+	// Files are the YAML files read: the given ones, then the ones that
+	// include and extends name.
+	Files []*File
+
+	fs       afero.Fs
+	dir      string // the project directory
+	env      func(string) (string, bool)
+	given    []*File
+	byPath   map[string]*File
+	failed   map[string]error // files named by include or extends that could not be read or parsed
+	failures []string         // their paths, in the order met
+	envTexts [][]byte         // the env files of includes
+	incCache map[docKey][][]*File
+}
+
+// NotLoadedError says the files parse but compose cannot load them here: a
+// file is missing (the template's placeholder, one an initializeCommand
+// makes), a variable must be set, compose rejects a value. Err is the
+// one-line *source.Error; Files are the YAML files that were read.
+type NotLoadedError struct {
+	Err   error
+	Files []*File
+}
+
+func (e *NotLoadedError) Error() string { return e.Err.Error() }
+func (e *NotLoadedError) Unwrap() error { return e.Err }
+
+// Load reads and loads the compose files. Bad input (a YAML syntax error) is
+// a one-line *source.Error at the place it is about; what compose itself
+// cannot load in this environment is a *NotLoadedError.
+func Load(ctx context.Context, o Options) (*Project, error) {
+	if len(o.Files) == 0 {
+		return nil, errors.New("no compose file given")
+	}
+	fsys := o.Fs
+	if fsys == nil {
+		fsys = afero.NewOsFs()
+	}
+	lookup := o.LookupEnv
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	p := &Project{
+		fs:     fsys,
+		dir:    filepath.Dir(o.Files[0]),
+		byPath: map[string]*File{},
+		failed: map[string]error{},
+	}
+
+	texts := [][]byte{}
+	dotEnv, text, err := readEnvFile(fsys, filepath.Join(p.dir, ".env"), lookup, false)
+	if err != nil {
+		return nil, err
+	}
+	texts = append(texts, text)
+	// Compose puts the process environment first and adds what .env
+	// sets and the environment does not.
+	p.env = func(k string) (string, bool) {
+		if v, ok := lookup(k); ok {
+			return v, true
+		}
+		v, ok := dotEnv[k]
+		return v, ok
+	}
+
+	for _, path := range o.Files {
+		data, err := readRegular(fsys, path)
+		if err != nil {
+			return nil, &NotLoadedError{Err: readError(path, err), Files: p.Files}
+		}
+		f, err := parseFile(path, data)
+		if err != nil {
+			return nil, err
+		}
+		f.dir, f.env = p.dir, p.env
+		p.given = append(p.given, f)
+		p.Files = append(p.Files, f)
+		if _, ok := p.byPath[path]; !ok {
+			p.byPath[path] = f
+		}
+	}
+	for _, f := range p.given {
+		p.discover(f, map[*File]bool{})
+	}
+	// compose-go reads these files from the OS itself: it only gets to
+	// when they could be read here, through the Fs, as regular files.
+	if len(p.failures) > 0 {
+		err := p.failure(p.failures[0])
+		var se *source.Error
+		if errors.As(p.failed[p.failures[0]], &se) && se.Line > 0 {
+			return nil, err // a syntax error in that file
+		}
+		return nil, &NotLoadedError{Err: err, Files: p.Files}
+	}
+	for _, f := range p.Files {
+		texts = append(texts, f.Src.Body)
+	}
+	texts = append(texts, p.envTexts...)
+
+	details := types.ConfigDetails{
+		WorkingDir:  p.dir,
+		Environment: environment(texts, lookup, dotEnv),
+	}
+	for _, f := range p.given {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f.Src.Path, Content: f.Src.Body})
+	}
+	name := loader.NormalizeProjectName(filepath.Base(p.dir))
+	if name == "" {
+		name = "devcontainer"
+	}
+	model, err := loader.LoadWithContext(ctx, details, func(lo *loader.Options) {
+		lo.SetProjectName(name, false) // a name: in the files wins, as in compose
+		lo.Profiles = []string{"*"}
+		lo.SkipResolveEnvironment = true
+		lo.SkipResolveLabels = true
+		lo.Interpolate.Substitute = func(s string, m template.Mapping) (string, error) {
+			return template.SubstituteWithOptions(s, m, template.WithoutLogging)
+		}
+	})
+	if err != nil {
+		return nil, &NotLoadedError{Err: p.composeError(err), Files: p.Files}
+	}
+	p.Model = model
+	return p, nil
+}
+
+// readRegular reads a file that is a regular file (a device or a pipe
+// could block for ever).
+func readRegular(fsys afero.Fs, path string) ([]byte, error) {
+	st, err := fsys.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
+	}
+	return afero.ReadFile(fsys, path)
+}
+
+var errNotRegular = errors.New("not a regular file")
+
+// readError is a file that cannot be read.
+func readError(path string, err error) *source.Error {
+	return &source.Error{Path: path, Msg: "cannot read: " + reason(err)}
+}
+
+// reason is why a file could not be read, without the path.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return err.Error()
+}
+
+// readEnvFile reads a .env file if it exists (or fails if required): its
+// values, with ${VAR} in them resolved against lookup and the lines before.
+func readEnvFile(fsys afero.Fs, path string, lookup func(string) (string, bool), required bool) (map[string]string, []byte, error) {
+	if st, err := fsys.Stat(path); (err != nil || st.IsDir()) && !required {
+		return nil, nil, nil
+	}
+	data, err := readRegular(fsys, path)
+	if err != nil {
+		return nil, nil, readError(path, err)
+	}
+	vars, err := dotenv.ParseWithLookup(bytes.NewReader(data), dotenv.LookupFn(lookup))
+	if err != nil {
+		return nil, nil, &source.Error{Path: path, Msg: oneLine(err.Error())}
+	}
+	return vars, data, nil
+}
+
+var wordRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// environment is the environment compose-go sees. Compose sees the whole
+// process environment; LookupEnv cannot list it, so this holds every
+// variable whose name occurs in a file read (a ${VAR}, an `environment:`
+// entry without a value): all the names compose can ask about. The
+// process environment wins over .env.
+func environment(texts [][]byte, lookup func(string) (string, bool), dotEnv map[string]string) types.Mapping {
+	m := types.Mapping{}
+	for k, v := range dotEnv {
+		m[k] = v
+	}
+	seen := map[string]bool{}
+	for _, t := range texts {
+		for _, w := range wordRE.FindAll(t, -1) {
+			k := string(w)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if v, ok := lookup(k); ok {
+				m[k] = v
+			}
+		}
+	}
+	return m
+}
+
+// discover reads the files f names with include and extends, and the
+// files those name, so that they can be located in.
+func (p *Project) discover(f *File, seen map[*File]bool) {
+	if f == nil || seen[f] {
+		return
+	}
+	seen[f] = true
+	for d := range f.Docs {
+		for _, inc := range p.includesOf(f, d) {
+			for _, g := range inc {
+				p.discover(g, seen)
+			}
+		}
+		services := mapGet(docRoot(f.Docs[d]), "services")
+		if services == nil || services.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(services.Content); i += 2 {
+			if g, _ := p.extendsOf(f, deref(services.Content[i+1])); g != nil {
+				p.discover(g, seen)
+			}
+		}
+	}
+}
+
+// Given are the files Options named (not the ones include and extends
+// name): the ones whose edits a reload sees, since compose-go reads the
+// others from the OS itself.
+func (p *Project) Given() []*File { return p.given }
