@@ -1,38 +1,57 @@
 # devfix — make targets. Every target installs what it needs (Go modules via
-# the module proxy); `make e2e` also installs Debian and npm packages (root).
+# the module proxy); `make e2e` and `make speed` also install Debian and npm
+# packages (root).
 
 GO      ?= go
 BIN     := bin/devfix
 PKGS    := ./...
 
-.PHONY: all build test vet fuzz bench demo e2e docs clean
+.PHONY: all build test vet fuzz bench speed demo e2e docs clean
 
 all: build
 
+# A static binary (no cgo): one file to copy onto a shared host.
 build:
 	$(GO) mod download
-	$(GO) build -o $(BIN) ./cmd/devfix
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/devfix
 
-# All unit and integration tests plus go vet; passes as any user.
+# All unit, golden, corpus and CLI tests plus go vet; passes as any user.
 test:
 	$(GO) mod download
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 
-# A short run of each fuzz target (longer: make fuzz FUZZTIME=10m).
+# Each fuzz target in turn (the long run: make fuzz FUZZTIME=5m).
 FUZZTIME ?= 30s
+FUZZ_TARGETS := ./devcontainer:FuzzLintApply ./mounts:FuzzParseMountString \
+	./devcontainer/internal/compose:FuzzLoad ./internal/vscode:FuzzInstallUninstall
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLintApply -fuzztime $(FUZZTIME) ./devcontainer/
+	$(GO) mod download
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
-# Lint of the whole corpus against the parse floor, reported as a ratio.
+# In-process benchmarks, each reported as a ratio against a baseline in the
+# same run: lint of the whole corpus against the parse floor; a compose
+# config against an image config.
 bench:
+	$(GO) mod download
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/
 
-# devfix's main job on a bundled example: the diff apply would make.
-demo:
-	$(GO) run ./cmd/devfix apply --diff testdata/demo
+# Whole process on the e2e lab (root): devfix lint against the reference
+# CLI's read-configuration of the same config, daemon up; a compose repo
+# against an image repo. Prints the ratios.
+speed:
+	bash e2e/speed.sh
 
-# End to end on a real rootless Docker daemon with the reference CLI (root).
+# devfix's main job on a bundled example: the diff apply would make for
+# rootless Docker.
+demo:
+	$(GO) run ./cmd/devfix apply --engine docker --diff testdata/demo
+
+# End to end on real rootless Docker and Podman with the reference CLI (root).
 e2e:
 	bash e2e/run.sh
 

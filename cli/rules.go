@@ -15,6 +15,7 @@ type jsonRule struct {
 	ID         string   `json:"id"`
 	Severity   string   `json:"severity"`
 	Strategies []string `json:"strategies"`
+	Engines    []string `json:"engines"`
 	Title      string   `json:"title"`
 	Doc        string   `json:"doc"`
 	Bad        string   `json:"bad"`
@@ -37,9 +38,9 @@ func runRules(env *Env, format string, args []string) int {
 	switch format {
 	case "text":
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSEVERITY\tSTRATEGIES\tTITLE")
+		fmt.Fprintln(tw, "ID\tSEVERITY\tSTRATEGIES\tENGINES\tTITLE")
 		for _, r := range devcontainer.Rules() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(strategies(r), ","), r.Title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(strategies(r), ","), strings.Join(devcontainer.RuleEngines(r), ","), r.Title)
 		}
 		tw.Flush()
 	case "markdown":
@@ -47,7 +48,7 @@ func runRules(env *Env, format string, args []string) int {
 	case "json":
 		var out []jsonRule
 		for _, r := range devcontainer.Rules() {
-			out = append(out, jsonRule{r.ID, r.Severity.String(), strategies(r), r.Title, r.Doc, r.Bad, r.Good})
+			out = append(out, jsonRule{r.ID, r.Severity.String(), strategies(r), devcontainer.RuleEngines(r), r.Title, r.Doc, r.Bad, r.Good})
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

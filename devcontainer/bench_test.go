@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/tailscale/hujson"
 )
 
@@ -80,4 +82,58 @@ func BenchmarkFixCorpus(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkLintComposeVsImage reads and lints a compose config (one service,
+// its YAML through compose-go) and, in the same run, an image config, and
+// reports compose/image: what reading the YAML the way compose does costs.
+func BenchmarkLintComposeVsImage(b *testing.B) {
+	dir := b.TempDir()
+	files := map[string]string{
+		"image/.devcontainer/devcontainer.json":   `{"image": "mcr.microsoft.com/devcontainers/base:debian", "remoteUser": "vscode"}`,
+		"compose/.devcontainer/devcontainer.json": `{"dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/workspaces/app"}`,
+		"compose/.devcontainer/docker-compose.yml": `services:
+  app:
+    image: mcr.microsoft.com/devcontainers/base:debian
+    user: vscode
+    command: sleep infinity
+    volumes:
+      - ..:/workspaces/app:cached
+      - /var/run/docker.sock:/var/run/docker.sock
+`,
+	}
+	for p, data := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	fs := afero.NewOsFs()
+	o := &Options{Fs: fs}
+	lint := func(p string) {
+		c, err := Load(ctx, fs, filepath.Join(dir, p, ".devcontainer", "devcontainer.json"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(Lint(ctx, c, o).Diagnostics) == 0 {
+			b.Fatal("no findings: the rules did not run")
+		}
+	}
+	var img, cmp time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		lint("image")
+		t1 := time.Now()
+		lint("compose")
+		img, cmp = img+t1.Sub(t0), cmp+time.Since(t1)
+	}
+	b.ReportMetric(float64(img.Nanoseconds())/float64(b.N), "image-ns/op")
+	b.ReportMetric(float64(cmp.Nanoseconds())/float64(b.N), "compose-ns/op")
+	b.ReportMetric(float64(cmp)/float64(img), "compose/image")
 }

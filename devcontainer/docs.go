@@ -14,18 +14,29 @@ func RulesMarkdown() string {
 	b.WriteString("Generated from the rule registry by `make docs` (`devfix rules --format markdown`); do not edit by hand.\n")
 	b.WriteString("Turn a rule off or change its severity in `.devfix.jsonc` (`devfix init` writes one), or silence one finding\n")
 	b.WriteString("with `// devfix-ignore-next-line <rule-id> -- reason`.\n\n")
-	b.WriteString("| rule | severity | strategies | title |\n| --- | --- | --- | --- |\n")
+	b.WriteString("| rule | severity | strategies | engines | title |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", r.ID, r.ID, r.Severity, strings.Join(ruleStrategies(r), ", "), r.Title)
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, r.ID, r.Severity, strings.Join(ruleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "), r.Title)
 	}
 	for _, r := range Rules() {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.ID)
-		fmt.Fprintf(&b, "%s. Severity **%s**; strategies: %s.\n\n", upperFirst(r.Title), r.Severity, strings.Join(ruleStrategies(r), ", "))
+		fmt.Fprintf(&b, "%s. Severity **%s**; strategies: %s; engines: %s.\n\n", upperFirst(r.Title), r.Severity, strings.Join(ruleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "))
 		b.WriteString(r.Doc + "\n\n")
 		b.WriteString("Bad:\n\n```jsonc\n" + r.Bad + "\n```\n\n")
 		b.WriteString("Good:\n\n```jsonc\n" + r.Good + "\n```\n")
 	}
 	return b.String()
+}
+
+// RuleEngines names the engines a rule runs for.
+func RuleEngines(r *Rule) []string {
+	var out []string
+	for _, e := range []Engine{EngineDocker, EnginePodman} {
+		if r.appliesToEngine(e) {
+			out = append(out, string(e))
+		}
+	}
+	return out
 }
 
 func ruleStrategies(r *Rule) []string {
