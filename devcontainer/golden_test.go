@@ -298,3 +298,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// missingHost is a host where nothing exists.
+type missingHost struct{ *fakeHost }
+
+func (missingHost) Owner(string) (int64, error) { return 0, fs.ErrNotExist }
+func (missingHost) ACL(path string) (ACL, error) {
+	return nil, fmt.Errorf("getfacl: %s: No such file or directory", path)
+}
+
+// One cause, one finding: a bind of a missing /var/run/docker.sock is the
+// socket rule's, not also bind-source's, nor (strategy acl) a getfacl error.
+func TestOneCauseOneFinding(t *testing.T) {
+	cfg := `{"image": "debian:12", "remoteUser": "vscode", "updateRemoteUserUID": false,
+  "mounts": ["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind", "source=/srv/data,target=/data,type=bind"]}`
+	for _, s := range []Strategy{StrategyRoot, StrategyACL} {
+		c, err := Parse("one.json", []byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &Options{Strategy: s, RootlessSocket: "/run/user/1000/docker.sock",
+			Images: fakeImages{"debian:12": {Labels: map[string]string{"test.passwd": "vscode:x:1000:1000::/home/vscode:/bin/sh\n"}}},
+			Host:   missingHost{&fakeHost{UID: 1000, Name: "dev", UIDMap: "0 1000 1\n1 100000 65536"}}}
+		res := Lint(context.Background(), c, o)
+		var socket, bind []string
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Message, "docker.sock") {
+				socket = append(socket, d.RuleID)
+			}
+			if d.RuleID == "bind-source" && strings.Contains(d.Message, "/srv/data") {
+				bind = append(bind, d.Message)
+			}
+		}
+		if len(socket) != 1 || socket[0] != "docker-socket-mount" {
+			t.Errorf("%s: findings about the socket: %v, want one from docker-socket-mount", s, socket)
+		}
+		if len(bind) != 1 {
+			t.Errorf("%s: bind-source: %v, want one about /srv/data", s, bind)
+		}
+		for _, n := range res.Notes {
+			if strings.Contains(n, "getfacl") {
+				t.Errorf("%s: a getfacl note for a missing source: %s", s, n)
+			}
+		}
+	}
+}
