@@ -27,10 +27,10 @@ func shellenvCommand() command {
 variables configs fixed with --strategy env read:
   rootless Docker: DOCKER_HOST, DEVFIX_REMOTE_USER=root, DEVFIX_CONTAINER_USER=root,
                    DEVFIX_DOCKER_SOCKET (your socket, for socket mounts)
-  rootless Podman: DEVFIX_USERNS=keep-id (the CLI's UID update works for you), or for a
-                   host UID your subordinate range cannot hold (a domain user)
-                   DEVFIX_USERNS=keep-id:uid=1000,gid=1000 and DEVFIX_REMOTE_USER=1000
-                   (the image user of the official images is 1000:1000);
+  rootless Podman: nothing where the CLI's own keep-id and UID update work for you;
+                   for a host UID your subordinate range cannot hold (a domain user)
+                   DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 and
+                   DEVFIX_REMOTE_USER=1000 (the official images' user is 1000:1000);
                    DEVFIX_DOCKER_SOCKET when Podman's API socket runs
 --install writes them, as a managed block, into the startup files the shell VS Code
 starts (-i -l -c) really reads, then starts each of those shells the same way and
@@ -110,7 +110,15 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 		code := editSettings(env, f.diff, "wrote what VS Code needs", func(path string, data []byte) ([]byte, bool, error) {
 			return vscode.Install(path, data, want)
 		})
+		if len(vars.literal) == 0 {
+			fmt.Fprintln(env.Stdout, "shell startup files: nothing to set (the Dev Containers CLI's own keep-id works for you)")
+			return code
+		}
 		return max(code, installBlocks(ctx, env, login, vars, f.shell, f.diff))
+	}
+	if len(vars.literal) == 0 {
+		fmt.Fprintf(env.Stderr, "devfix shellenv: nothing to set for %s (%s): the Dev Containers CLI's own keep-id works for you\n", kind, why)
+		return ExitOK
 	}
 	kindOf := f.shell
 	if kindOf == "" {
@@ -147,9 +155,8 @@ func (sv *shellVars) addLiteral(name, value string) {
 func engineVars(ctx context.Context, env *Env, kind devcontainer.Engine) (*shellVars, error) {
 	sv := &shellVars{}
 	if kind == devcontainer.EnginePodman {
-		mode, remote := podmanUserns(env)
-		sv.addLiteral(devcontainer.EnvUserns, mode)
-		if remote != "" {
+		if arg, remote := podmanUserns(env); arg != "" {
+			sv.addLiteral(devcontainer.EnvUserns, arg)
 			sv.addLiteral(devcontainer.EnvRemoteUser, remote)
 		}
 		if env.PodmanSocket != "" {
@@ -174,18 +181,18 @@ func engineVars(ctx context.Context, env *Env, kind devcontainer.Engine) (*shell
 	return sv, nil
 }
 
-// podmanUserns is the --userns mode the env strategy's DEVFIX_USERNS gives a
-// Podman user: plain keep-id when the CLI's UID update can give the image
-// user the host UID (the subordinate range holds it), else keep-id with the
-// official images' user 1000:1000 and that user as the remote user (a
-// numeric remote user skips the UID update).
-func podmanUserns(env *Env) (mode, remoteUser string) {
+// podmanUserns is the runArg the env strategy's DEVFIX_USERNS gives a Podman
+// user: none when the CLI's own keep-id and UID update give the image user
+// the host UID (the subordinate range holds it); else keep-id with the
+// official images' user 1000:1000, and that user, numeric, as the remote
+// user (a numeric remote user skips the UID update that fails).
+func podmanUserns(env *Env) (arg, remoteUser string) {
 	if env.Host != nil {
 		if m, _, err := env.Host.IDMap(); err == nil && devcontainer.UIDUpdateFits(env.UID, m) {
-			return "keep-id", ""
+			return "", ""
 		}
 	}
-	return "keep-id:uid=1000,gid=1000", "1000"
+	return "--userns=keep-id:uid=1000,gid=1000", "1000"
 }
 
 // rootlessDaemon finds the user's rootless socket and asks it whether it is

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/engine/enginetest"
+	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -126,5 +128,37 @@ func TestShellenvInstallRefusesForeignFile(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(profile); string(got) != "# theirs\n" {
 		t.Errorf("changed: %q", got)
+	}
+}
+
+// idmapHost is a Host with a UID map, for shellenv under Podman.
+type idmapHost struct {
+	devcontainer.Host
+	m string
+}
+
+func (h idmapHost) IDMap() (mounts.IDMap, string, error) {
+	m, err := mounts.ParseIDMap(h.m)
+	return m, "test", err
+}
+
+// Under Podman, shellenv exports what the env strategy's runArg needs only
+// for a UID the CLI's UID update cannot give the image user (a domain user):
+// the keep-id mapping onto 1000:1000 and that user, numeric.
+func TestShellenvPodman(t *testing.T) {
+	env := memEnv(t, nil)
+	env.UID, env.UserName = 1551001108, "jdoe"
+	env.Host = idmapHost{m: "0 1551001108 1\n1 296608 65536"}
+	r := devfix(t, env, "shellenv", "--engine", "podman", "--shell", "sh")
+	want := "export DEVFIX_USERNS='--userns=keep-id:uid=1000,gid=1000';\nexport DEVFIX_REMOTE_USER='1000';\n"
+	if r.code != ExitOK || r.stdout != want {
+		t.Errorf("domain user: exit %d\n%q\nwant %q\n%s", r.code, r.stdout, want, r.stderr)
+	}
+	env.UID, env.UserName = 1001, "dev"
+	env.Host = idmapHost{m: "0 1001 1\n1 165536 65536"}
+	env.PodmanSocket = "/run/user/1001/podman/podman.sock"
+	r = devfix(t, env, "shellenv", "--engine", "podman", "--shell", "sh")
+	if r.code != ExitOK || r.stdout != "export DEVFIX_DOCKER_SOCKET='/run/user/1001/podman/podman.sock';\n" {
+		t.Errorf("regular user: exit %d\n%q\n%s", r.code, r.stdout, r.stderr)
 	}
 }

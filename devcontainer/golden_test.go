@@ -223,6 +223,25 @@ func TestGolden(t *testing.T) {
 				t.Errorf("fixed file (-want +got):\n%s", diff)
 			}
 			checkFixInvariants(t, input, data, fixed, o)
+			// Each fix is applied once: a round reads the files as the
+			// rounds before left them.
+			first := map[string]int{}
+			for _, d := range Lint(ctx, c, o).Diagnostics {
+				if len(d.Fixes) > 0 && len(d.Fixes[0].Edits) > 0 {
+					first[d.Fixes[0].Message]++
+				}
+			}
+			applied := map[string]int{}
+			for _, f := range fixed.Applied {
+				if len(f.Edits) > 0 {
+					applied[f.Message]++
+				}
+			}
+			for m, n := range applied {
+				if n > max(first[m], 1) {
+					t.Errorf("fix %q applied %d times, found %d times", m, n, first[m])
+				}
+			}
 		})
 	}
 }

@@ -206,7 +206,12 @@ func (c *Config) withEdits(ctx context.Context, o *Options, edits []source.Edit)
 	for _, e := range edits {
 		byFile[e.File] = append(byFile[e.File], e)
 	}
+	// Every file as it is now: those fixed in earlier rounds too, which
+	// the filesystem does not have yet.
 	changed := map[string][]byte{}
+	for _, f := range c.Files() {
+		changed[f.Path] = f.Bytes()
+	}
 	for f, es := range byFile {
 		body, err := source.Apply(f.Body, es)
 		if err != nil {
@@ -217,11 +222,7 @@ func (c *Config) withEdits(ctx context.Context, o *Options, edits []source.Edit)
 	var next *Config
 	var err error
 	if c.compose == nil {
-		data, ok := changed[c.Path]
-		if !ok {
-			return c, nil
-		}
-		next, err = Parse(c.Path, data)
+		next, err = Parse(c.Path, changed[c.Path])
 	} else {
 		next, err = load(ctx, overlay(o.Fs, changed), c.Path, o.LookupEnv)
 	}

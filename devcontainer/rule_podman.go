@@ -188,25 +188,30 @@ func checkPodmanIDMapConflict(p *Pass) {
 
 var ruleEnvUserns = &Rule{
 	ID:         "env-userns",
-	Title:      "one file for Podman teammates too: --userns from DEVFIX_USERNS",
+	Title:      "one file for Podman teammates too: a runArg from DEVFIX_USERNS",
 	Severity:   SeverityWarning,
 	Strategies: []Strategy{StrategyEnv},
 	Reads:      []string{"/runArgs", "/remoteUser"},
 	Doc: `Strategy env keeps one committed file working everywhere. Rootless Docker users
 make the users root with DEVFIX_REMOTE_USER; a rootless Podman user whose UID is
 too high for the CLI's UID update needs --userns=keep-id:uid=1000,gid=1000 and a
-numeric remote user instead. So the file gets "--userns=${localEnv:DEVFIX_USERNS}"
-in "runArgs": unset, it is --userns= (the engine's default, accepted by Docker
-and Podman alike), so rootful teammates see no change; ` + "`devfix shellenv`" + ` under
-Podman exports DEVFIX_USERNS (keep-id, or keep-id:uid=1000,gid=1000 with
-DEVFIX_REMOTE_USER=1000 for a high UID).`,
+numeric remote user instead. So the file gets one runArg that is wholly the
+variable: "${localEnv:DEVFIX_USERNS:--label=devfix.userns=default}". Unset, it
+is a container label that changes nothing, so rootful teammates, rootless Docker
+users and Podman users for whom the CLI's own keep-id works see no change (an
+empty --userns= would cancel that keep-id); ` + "`devfix shellenv`" + ` under Podman, for
+a high UID, exports DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 and
+DEVFIX_REMOTE_USER=1000.`,
 	Bad:   `{ "image": "localhost/devimage", "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:vscode}" }`,
-	Good:  `{ "image": "localhost/devimage", "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:vscode}", "runArgs": ["--userns=${localEnv:DEVFIX_USERNS}"] }`,
+	Good:  `{ "image": "localhost/devimage", "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:vscode}", "runArgs": ["${localEnv:DEVFIX_USERNS:--label=devfix.userns=default}"] }`,
 	Check: checkEnvUserns,
 }
 
-// envUserns is the runArg the env strategy adds.
-const envUserns = "--userns=${localEnv:" + EnvUserns + "}"
+// envUserns is the runArg the env strategy adds: the whole flag comes from
+// DEVFIX_USERNS, and unset it is a label that changes nothing — not an empty
+// --userns=, which would cancel the keep-id the CLI adds for a Podman user
+// who has not set the variable (for whom the file worked as it was).
+const envUserns = "${localEnv:" + EnvUserns + ":--label=devfix.userns=default}"
 
 func checkEnvUserns(p *Pass) {
 	c, f := p.Config, p.Facts

@@ -163,10 +163,10 @@ func checkServer(s Server, want Want) Check {
 		case has && v == want.DockerHost:
 			c.Detail = fmt.Sprintf("%s has DOCKER_HOST=%s", id, v)
 		case has:
-			c.Status, c.Detail, c.Fix = StatusFail, fmt.Sprintf("%s has DOCKER_HOST=%q, not %q", id, v, want.DockerHost), restart
+			c.Status, c.Detail, c.Fix = StatusFail, fmt.Sprintf("%s has DOCKER_HOST=%q, not %q: it must be restarted", id, v, want.DockerHost), restart
 		default:
 			c.Status = StatusWarn
-			c.Detail = id + " has no window connected, so devfix cannot see the environment its extensions get: the server took it from your login shell when a window first connected, and keeps it until it stops"
+			c.Detail = id + " has no DOCKER_HOST and no window connected, so devfix cannot see the environment its extensions get: the server took it from your login shell when a window first connected, and keeps it until it stops; restart it if it started before DOCKER_HOST was set up"
 			c.Fix = "if it started before DOCKER_HOST was set up, " + restart
 		}
 		return c
@@ -180,7 +180,7 @@ func checkServer(s Server, want Want) Check {
 			unreadable = append(unreadable, pid)
 		case has && v != want.DockerHost:
 			c.Status = StatusFail
-			c.Detail = fmt.Sprintf("%s: its extension host %s has DOCKER_HOST=%q, not %q", id, pid, v, want.DockerHost)
+			c.Detail = fmt.Sprintf("%s: its extension host %s has DOCKER_HOST=%q, not %q: the server must be restarted", id, pid, v, want.DockerHost)
 			c.Fix = restart
 			return c
 		case !has:
@@ -192,7 +192,7 @@ func checkServer(s Server, want Want) Check {
 	switch {
 	case len(missing) > 0:
 		c.Status = StatusWarn
-		c.Detail = fmt.Sprintf("%s: its extension host %s has no DOCKER_HOST: the server resolved your login shell's environment before DOCKER_HOST was there, and keeps what it found", id, strings.Join(missing, ", "))
+		c.Detail = fmt.Sprintf("%s: its extension host %s has no DOCKER_HOST: the server resolved your login shell's environment before DOCKER_HOST was there, and keeps what it found; it must be restarted", id, strings.Join(missing, ", "))
 		c.Fix = restart
 	case len(ok) == 0:
 		c.Status = StatusWarn

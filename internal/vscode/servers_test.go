@@ -193,7 +193,7 @@ func TestCheckServers(t *testing.T) {
 			server: srv(map[string]string{}, eh(7, map[string]string{"DOCKER_HOST": host}), eh(8, map[string]string{}), eh(9, map[string]string{})),
 			want:   dockerWant,
 			check: Check{Name: "VS Code server", Status: StatusWarn,
-				Detail: id + ": its extension host 8, 9 has no DOCKER_HOST: the server resolved your login shell's environment before DOCKER_HOST was there, and keeps what it found",
+				Detail: id + ": its extension host 8, 9 has no DOCKER_HOST: the server resolved your login shell's environment before DOCKER_HOST was there, and keeps what it found; it must be restarted",
 				Fix:    restart},
 		},
 		{
@@ -201,7 +201,7 @@ func TestCheckServers(t *testing.T) {
 			server: srv(map[string]string{"DOCKER_HOST": host}, eh(7, map[string]string{"DOCKER_HOST": "unix:///var/run/docker.sock"})),
 			want:   dockerWant,
 			check: Check{Name: "VS Code server", Status: StatusFail,
-				Detail: id + `: its extension host 7 has DOCKER_HOST="unix:///var/run/docker.sock", not "unix:///run/user/1000/docker.sock"`,
+				Detail: id + `: its extension host 7 has DOCKER_HOST="unix:///var/run/docker.sock", not "unix:///run/user/1000/docker.sock": the server must be restarted`,
 				Fix:    restart},
 		},
 		{
@@ -223,7 +223,7 @@ func TestCheckServers(t *testing.T) {
 			server: srv(map[string]string{"DOCKER_HOST": "tcp://elsewhere:2375"}),
 			want:   dockerWant,
 			check: Check{Name: "VS Code server", Status: StatusFail,
-				Detail: id + ` has DOCKER_HOST="tcp://elsewhere:2375", not "unix:///run/user/1000/docker.sock"`,
+				Detail: id + ` has DOCKER_HOST="tcp://elsewhere:2375", not "unix:///run/user/1000/docker.sock": it must be restarted`,
 				Fix:    restart},
 		},
 		{
@@ -231,7 +231,7 @@ func TestCheckServers(t *testing.T) {
 			server: srv(map[string]string{}),
 			want:   dockerWant,
 			check: Check{Name: "VS Code server", Status: StatusWarn,
-				Detail: id + " has no window connected, so devfix cannot see the environment its extensions get: the server took it from your login shell when a window first connected, and keeps it until it stops",
+				Detail: id + " has no DOCKER_HOST and no window connected, so devfix cannot see the environment its extensions get: the server took it from your login shell when a window first connected, and keeps it until it stops; restart it if it started before DOCKER_HOST was set up",
 				Fix:    "if it started before DOCKER_HOST was set up, " + restart},
 		},
 		{
