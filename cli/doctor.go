@@ -248,7 +248,7 @@ func (d doctor) podman() []check {
 
 	home := check{Name: "home folder", Status: statusOK}
 	if fi, err := d.env.Fs.Stat(d.env.home()); err == nil {
-		if fi.Mode().Perm()&0o011 == 0 {
+		if fi.Mode().Perm()&0o011 == 0 && d.podmanDriver() == "overlay" {
 			home.Status = statusWarn
 			home.Detail = fmt.Sprintf("%s is mode %o: with --userns=keep-id crun fails (\"make … private: Permission denied\", podman#25189)", d.env.home(), fi.Mode().Perm())
 			home.Fix = "chmod 701 ~"
@@ -260,6 +260,19 @@ func (d doctor) podman() []check {
 
 	out = append(out, d.composeProvider())
 	return out
+}
+
+// podmanDriver is Podman's storage driver ("overlay", "vfs"; "" unknown):
+// podman#25189 bites only overlay, whose merged folder crun makes private.
+func (d doctor) podmanDriver() string {
+	if d.env.Run == nil {
+		return ""
+	}
+	out, err := d.env.Run(d.ctx, []string{"podman", "info", "--format", "{{.Store.GraphDriverName}}"})
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // composeProvider says which compose the CLI will run.

@@ -195,18 +195,18 @@ func (cs *composeSide) commentSources() []commentSource {
 	return out
 }
 
-func (cs *composeSide) bindSources() []BindSource {
+func (cs *composeSide) bindSources() []bindSource {
 	s := cs.svc()
 	if s == nil {
 		return nil
 	}
-	var out []BindSource
+	var out []bindSource
 	for _, v := range s.Volumes {
 		if v.Type != types.VolumeTypeBind || !filepath.IsAbs(v.Source) {
 			continue
 		}
 		at, _ := cs.proj.Volume(cs.service, v)
-		out = append(out, BindSource{Path: v.Source, ReadOnly: v.ReadOnly, At: at})
+		out = append(out, bindSource{Path: v.Source, ReadOnly: v.ReadOnly, At: at})
 	}
 	return out
 }

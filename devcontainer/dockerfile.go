@@ -11,8 +11,8 @@ import (
 	"github.com/devfix/devfix/internal/source"
 )
 
-// Dockerfile is the part of a Dockerfile that decides the image's user.
-type Dockerfile struct {
+// dockerfileDoc is the part of a Dockerfile that decides the image's user.
+type dockerfileDoc struct {
 	file       *source.File
 	globalArgs map[string]string // ARGs before the first FROM, with literal defaults
 	stages     []stage
@@ -34,11 +34,11 @@ type userLine struct {
 	at   source.Loc
 }
 
-// UserResult is the user a Dockerfile stage ends with. User is "" when no
+// userResult is the user a Dockerfile stage ends with. User is "" when no
 // stage in the chain sets one; BaseImage then names the external image the
 // chain starts from (whose Config.User applies). Unresolved says why the user
 // could not be worked out, when it could not.
-type UserResult struct {
+type userResult struct {
 	User       string
 	Line       int
 	At         source.Loc // the USER instruction
@@ -48,10 +48,10 @@ type UserResult struct {
 
 var varRE = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
 
-// ParseDockerfile reads instructions, joining continued lines. It never fails:
+// parseDockerfile reads instructions, joining continued lines. It never fails:
 // what it does not understand it ignores.
-func ParseDockerfile(path string, data []byte) *Dockerfile {
-	df := &Dockerfile{file: source.New(path, data), globalArgs: map[string]string{}, lines: map[int][]string{}}
+func parseDockerfile(path string, data []byte) *dockerfileDoc {
+	df := &dockerfileDoc{file: source.New(path, data), globalArgs: map[string]string{}, lines: map[int][]string{}}
 	escape := byte('\\')
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
@@ -110,11 +110,11 @@ func ParseDockerfile(path string, data []byte) *Dockerfile {
 // commentSource is the Dockerfile's comments, for ignores. Only whole-line
 // comments exist in a Dockerfile: "# devfix-ignore-next-line" works there,
 // a "#" after an instruction is part of it.
-func (df *Dockerfile) commentSource() commentSource {
+func (df *dockerfileDoc) commentSource() commentSource {
 	return commentSource{file: df.file, comments: df.comments, lines: df.lines}
 }
 
-func (df *Dockerfile) instruction(text string, line int, at source.Loc) {
+func (df *dockerfileDoc) instruction(text string, line int, at source.Loc) {
 	word, rest, _ := strings.Cut(text, " ")
 	if i := strings.IndexAny(word, "\t"); i >= 0 {
 		word, rest = word[:i], word[i+1:]+" "+rest
@@ -202,18 +202,18 @@ func expandVars(s string, vars map[string]string, empty bool) (string, bool) {
 	return out, ok
 }
 
-// FinalUser resolves the user of the stage target (the last stage when
+// finalUser resolves the user of the stage target (the last stage when
 // target is ""), following FROM references to earlier stages. buildArgs
 // override ARG defaults, as `docker build --build-arg` does.
-func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) UserResult {
+func (df *dockerfileDoc) finalUser(target string, buildArgs map[string]string) userResult {
 	if len(df.stages) == 0 {
-		return UserResult{Unresolved: "the Dockerfile has no FROM instruction"}
+		return userResult{Unresolved: "the Dockerfile has no FROM instruction"}
 	}
 	idx := len(df.stages) - 1
 	if target != "" {
 		idx = df.stageIndex(strings.ToLower(target), len(df.stages))
 		if idx < 0 {
-			return UserResult{Unresolved: fmt.Sprintf("the Dockerfile has no stage %q", target)}
+			return userResult{Unresolved: fmt.Sprintf("the Dockerfile has no stage %q", target)}
 		}
 	}
 	for seen := 0; seen <= len(df.stages); seen++ {
@@ -229,9 +229,9 @@ func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) User
 			u := st.users[n-1]
 			user, ok := expand(u.raw, vars)
 			if !ok || user == "" {
-				return UserResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, u.line)}
+				return userResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, u.line)}
 			}
-			res := UserResult{User: user, Line: u.line, At: u.at}
+			res := userResult{User: user, Line: u.line, At: u.at}
 			res.BaseImage = df.baseImage(idx, buildArgs)
 			return res
 		}
@@ -242,15 +242,15 @@ func (df *Dockerfile) FinalUser(target string, buildArgs map[string]string) User
 		}
 		base := df.baseImage(idx, buildArgs)
 		if base == "" {
-			return UserResult{Unresolved: fmt.Sprintf("FROM %s names no image once its variables are expanded", st.from)}
+			return userResult{Unresolved: fmt.Sprintf("FROM %s names no image once its variables are expanded", st.from)}
 		}
-		return UserResult{BaseImage: base}
+		return userResult{BaseImage: base}
 	}
-	return UserResult{Unresolved: "the Dockerfile's stages refer to each other in a loop"}
+	return userResult{Unresolved: "the Dockerfile's stages refer to each other in a loop"}
 }
 
 // stageIndex finds an earlier stage by name (or index), before stage before.
-func (df *Dockerfile) stageIndex(name string, before int) int {
+func (df *dockerfileDoc) stageIndex(name string, before int) int {
 	for i := before - 1; i >= 0; i-- {
 		if df.stages[i].name != "" && df.stages[i].name == name {
 			return i
@@ -263,7 +263,7 @@ func (df *Dockerfile) stageIndex(name string, before int) int {
 }
 
 // baseImage returns the external image the stage chain of idx starts from.
-func (df *Dockerfile) baseImage(idx int, buildArgs map[string]string) string {
+func (df *dockerfileDoc) baseImage(idx int, buildArgs map[string]string) string {
 	for seen := 0; seen <= len(df.stages); seen++ {
 		from := df.stages[idx].from
 		if j := df.stageIndex(strings.ToLower(from), idx); j >= 0 {

@@ -11,33 +11,33 @@ func TestDockerfileFinalUser(t *testing.T) {
 	tests := []struct {
 		name, df, target string
 		args             map[string]string
-		want             UserResult
+		want             userResult
 	}{
 		{name: "last USER of the last stage", df: "FROM debian\nUSER a\nRUN x\nUSER b:b\n",
-			want: UserResult{User: "b:b", Line: 4, BaseImage: "debian"}},
+			want: userResult{User: "b:b", Line: 4, BaseImage: "debian"}},
 		{name: "no USER: the base image's", df: "FROM --platform=$BUILDPLATFORM mcr.microsoft.com/devcontainers/base:debian\nRUN x\n",
-			want: UserResult{BaseImage: "mcr.microsoft.com/devcontainers/base:debian"}},
+			want: userResult{BaseImage: "mcr.microsoft.com/devcontainers/base:debian"}},
 		{name: "inherited from an earlier stage", df: "FROM node:20 AS base\nUSER node\nFROM base\nRUN x\n",
-			want: UserResult{User: "node", Line: 2, BaseImage: "node:20"}},
+			want: userResult{User: "node", Line: 2, BaseImage: "node:20"}},
 		{name: "target stage", df: "FROM debian AS dev\nUSER dev\nFROM debian AS prod\nUSER nobody\n", target: "dev",
-			want: UserResult{User: "dev", Line: 2, BaseImage: "debian"}},
+			want: userResult{User: "dev", Line: 2, BaseImage: "debian"}},
 		{name: "ARG defaults, build args, global ARG in FROM", df: "ARG IMG=debian:12\nFROM ${IMG}\nARG U=app\nUSER ${U}\n",
-			args: map[string]string{"U": "vscode"}, want: UserResult{User: "vscode", Line: 4, BaseImage: "debian:12"}},
-		{name: "${VAR:-default}", df: "FROM debian\nARG U\nUSER ${U:-fallback}\n", want: UserResult{User: "fallback", Line: 3, BaseImage: "debian"}},
+			args: map[string]string{"U": "vscode"}, want: userResult{User: "vscode", Line: 4, BaseImage: "debian:12"}},
+		{name: "${VAR:-default}", df: "FROM debian\nARG U\nUSER ${U:-fallback}\n", want: userResult{User: "fallback", Line: 3, BaseImage: "debian"}},
 		{name: "ARG out of scope in the next stage", df: "FROM debian\nARG U=a\nFROM debian\nUSER $U\n",
-			want: UserResult{Unresolved: "USER $U on line 4 uses a variable with no literal default"}},
+			want: userResult{Unresolved: "USER $U on line 4 uses a variable with no literal default"}},
 		{name: "continued lines and comments", df: "FROM debian\nRUN apt-get update \\\n# a comment inside\n  && true\nUSER \\\n  someone\n",
-			want: UserResult{User: "someone", Line: 5, BaseImage: "debian"}},
-		{name: "escape directive", df: "# escape=`\nFROM debian\nUSER `\n  winuser\n", want: UserResult{User: "winuser", Line: 3, BaseImage: "debian"}},
-		{name: "scratch", df: "FROM scratch\nCOPY x /\n", want: UserResult{BaseImage: "scratch"}},
-		{name: "a variable in FROM", df: "FROM $NOPE\n", want: UserResult{Unresolved: "FROM $NOPE names no image once its variables are expanded"}},
+			want: userResult{User: "someone", Line: 5, BaseImage: "debian"}},
+		{name: "escape directive", df: "# escape=`\nFROM debian\nUSER `\n  winuser\n", want: userResult{User: "winuser", Line: 3, BaseImage: "debian"}},
+		{name: "scratch", df: "FROM scratch\nCOPY x /\n", want: userResult{BaseImage: "scratch"}},
+		{name: "a variable in FROM", df: "FROM $NOPE\n", want: userResult{Unresolved: "FROM $NOPE names no image once its variables are expanded"}},
 		{name: "an ARG without a default in FROM is empty, as in Docker", df: "ARG VARIANT\nFROM mcr.microsoft.com/devcontainers/python:1-${VARIANT}\n",
-			want: UserResult{BaseImage: "mcr.microsoft.com/devcontainers/python:1-"}},
-		{name: "no FROM", df: "RUN x\n", want: UserResult{Unresolved: "the Dockerfile has no FROM instruction"}},
-		{name: "unknown target", df: "FROM debian\n", target: "nope", want: UserResult{Unresolved: `the Dockerfile has no stage "nope"`}},
+			want: userResult{BaseImage: "mcr.microsoft.com/devcontainers/python:1-"}},
+		{name: "no FROM", df: "RUN x\n", want: userResult{Unresolved: "the Dockerfile has no FROM instruction"}},
+		{name: "unknown target", df: "FROM debian\n", target: "nope", want: userResult{Unresolved: `the Dockerfile has no stage "nope"`}},
 	}
 	for _, tc := range tests {
-		got := ParseDockerfile("Dockerfile", []byte(tc.df)).FinalUser(tc.target, tc.args)
+		got := parseDockerfile("Dockerfile", []byte(tc.df)).finalUser(tc.target, tc.args)
 		if got.User != "" {
 			// The USER instruction's place: the line it starts on.
 			if line, _ := got.At.Position(); line != got.Line || got.At.File.LineText(line)[got.At.Start-got.At.File.LineStart(line):][:4] != "USER" {

@@ -40,8 +40,8 @@ type DaemonFacts struct {
 	CgroupVersion string
 }
 
-// DaemonInformer is implemented by Images that can also describe the daemon.
-type DaemonInformer interface {
+// daemonInformer is implemented by Images that can also describe the daemon.
+type daemonInformer interface {
 	DaemonFacts(ctx context.Context) (DaemonFacts, error)
 }
 
@@ -147,11 +147,8 @@ type Facts struct {
 
 	imageKnown bool         // the image's user and label were read
 	passwd     *imagePasswd // read on first use
-	dockerfile *Dockerfile  // the Dockerfile read, for its ignore comments
+	dockerfile *dockerfileDoc  // the Dockerfile read, for its ignore comments
 }
-
-// ImageInfo is what devfix reads of an image: the engine package's.
-type ImageInfo = engine.Image
 
 // metadata is the part of a devcontainer.metadata label devfix reads.
 type metadata struct {
@@ -204,8 +201,8 @@ type imageSide struct {
 	metaSrc string
 }
 
-// IsRootUser reports whether a docker user spec (name, uid, name:group) is root.
-func IsRootUser(u string) bool {
+// isRootUser reports whether a docker user spec (name, uid, name:group) is root.
+func isRootUser(u string) bool {
 	name, _, _ := strings.Cut(u, ":")
 	return name == "root" || name == "0"
 }
@@ -295,8 +292,8 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	case !f.Remote.Known:
 		f.UpdateUID, f.UpdateUIDKnown = update, false
 	default:
-		f.UpdateUID = update && !IsRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
-		f.UpdateUIDKnown = updateKnown || !update || IsRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
+		f.UpdateUID = update && !isRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
+		f.UpdateUIDKnown = updateKnown || !update || isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
 	}
 	if f.ImageAt.File == nil {
 		f.ImageAt = c.root().Loc()
@@ -337,9 +334,9 @@ func dockerfileSide(ctx context.Context, o *Options, f *Facts, dockerfile, targe
 	if err != nil {
 		return imageSide{why: fmt.Sprintf("cannot read the Dockerfile %s: %v", dockerfile, unwrapPath(err))}
 	}
-	df := ParseDockerfile(dockerfile, data)
+	df := parseDockerfile(dockerfile, data)
 	f.dockerfile = df
-	res := df.FinalUser(target, args)
+	res := df.finalUser(target, args)
 	if res.User != "" {
 		side := imageSide{known: true, user: res.User, userAt: res.At,
 			userSrc: fmt.Sprintf("USER on line %d of %s", res.Line, filepath.Base(dockerfile))}

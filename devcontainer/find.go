@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/afero"
 )
 
-// Locations are where configs live in a folder, as the spec lists them. The
+// locations are where configs live in a folder, as the spec lists them. The
 // reference CLI itself only looks at the first two; the third needs --config.
-var Locations = []string{
+var locations = []string{
 	".devcontainer/devcontainer.json",
 	".devcontainer.json",
 	".devcontainer/*/devcontainer.json",
@@ -34,7 +34,7 @@ func Find(fsys afero.Fs, path string) ([]string, error) {
 		return []string{path}, nil
 	}
 	var found []string
-	for _, loc := range Locations {
+	for _, loc := range locations {
 		matches, err := afero.Glob(fsys, filepath.Join(path, filepath.FromSlash(loc)))
 		if err != nil {
 			return nil, err
@@ -52,7 +52,7 @@ func Find(fsys afero.Fs, path string) ([]string, error) {
 		}
 	}
 	if len(found) == 0 {
-		return nil, fmt.Errorf("%s: %w (looked for %s, %s and %s)", path, ErrNoConfig, Locations[0], Locations[1], Locations[2])
+		return nil, fmt.Errorf("%s: %w (looked for %s, %s and %s)", path, ErrNoConfig, locations[0], locations[1], locations[2])
 	}
 	return found, nil
 }

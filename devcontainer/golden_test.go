@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/mounts"
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/afero"
@@ -27,15 +28,15 @@ type caseOptions struct {
 	RootlessSocket string               `json:"rootlessSocket"`
 	PortStart      int                  `json:"portStart"`
 	Daemon         *DaemonFacts         `json:"daemon"`
-	Images         map[string]ImageInfo `json:"images"`
+	Images         map[string]engine.Image `json:"images"`
 	Env            map[string]string    `json:"env"`
 	Host           *fakeHost            `json:"host"`
 }
 
 // fakeImages is an ImageInspector over a map; a nil map means no daemon.
-type fakeImages map[string]ImageInfo
+type fakeImages map[string]engine.Image
 
-func (f fakeImages) InspectImage(_ context.Context, ref string) (ImageInfo, error) {
+func (f fakeImages) InspectImage(_ context.Context, ref string) (engine.Image, error) {
 	info, ok := f[ref]
 	info.Found = ok
 	return info, nil

@@ -19,9 +19,9 @@ func (a HostAction) String() string { return strings.Join(a.Argv, " ") }
 // ("user:100999:rwx", "default:user:1000:rwx").
 type ACL []string
 
-// Grants reports whether the ACL has entry prefix ("user:100999:") with at
+// grants reports whether the ACL has entry prefix ("user:100999:") with at
 // least read, write and (for directories) execute.
-func (a ACL) Grants(prefix string) bool {
+func (a ACL) grants(prefix string) bool {
 	for _, e := range a {
 		rest, ok := strings.CutPrefix(e, prefix)
 		if !ok {

@@ -141,7 +141,7 @@ func applyIgnores(sources []commentSource, diags []Diagnostic) []Diagnostic {
 		}
 		var unknown []string
 		for _, r := range ig.rules {
-			if _, ok := RuleByID(r); !ok {
+			if _, ok := ruleByID(r); !ok {
 				unknown = append(unknown, r)
 			}
 		}

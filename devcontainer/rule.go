@@ -158,8 +158,8 @@ func fixPriority(id string) int {
 	return len(registry())
 }
 
-// RuleByID finds a rule.
-func RuleByID(id string) (*Rule, bool) {
+// ruleByID finds a rule.
+func ruleByID(id string) (*Rule, bool) {
 	for _, r := range Rules() {
 		if r.ID == id {
 			return r, true

@@ -39,7 +39,7 @@ func remoteUID(p *Pass, hostUID int64) (uid int64, how string, ok bool) {
 	u := f.Remote.Name
 	name, _, _ := strings.Cut(u, ":")
 	switch {
-	case IsRootUser(u):
+	case isRootUser(u):
 		return 0, "root", true
 	case isNumericUser(u):
 		n, err := strconv.ParseInt(name, 10, 64)
@@ -95,7 +95,7 @@ func checkACLWorkspace(p *Pass) {
 		p.Reportf(f.Remote.At, "container UID %d of %q is outside your UID map (%s)", cuid, f.Remote.Name, src)
 		return
 	}
-	for _, b := range p.Config.BindSources(o.Fs, o.LookupEnv) {
+	for _, b := range p.Config.bindSources(o.Fs, o.LookupEnv) {
 		if b.ReadOnly || isSystemSocket(b.Path) {
 			continue
 		}
@@ -109,7 +109,7 @@ func checkACLWorkspace(p *Pass) {
 		}
 		user := fmt.Sprintf("user:%d:", mapped)
 		isDir := o.Host.IsDir(b.Path)
-		if acl.Grants(user) && (!isDir || (acl.Grants("default:"+user) && acl.Grants(fmt.Sprintf("default:user:%d:", hostUID)))) {
+		if acl.grants(user) && (!isDir || (acl.grants("default:"+user) && acl.grants(fmt.Sprintf("default:user:%d:", hostUID)))) {
 			continue
 		}
 		spec := fmt.Sprintf("u:%d:rwX", mapped)
@@ -142,7 +142,7 @@ devfix adds safe.directory through git's environment configuration in
 
 func checkGitSafeDirectory(p *Pass) {
 	c, f := p.Config, p.Facts
-	if !f.Remote.Known || IsRootUser(f.Remote.Name) {
+	if !f.Remote.Known || isRootUser(f.Remote.Name) {
 		return
 	}
 	kvs := []jsonc.KV{

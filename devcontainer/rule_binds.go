@@ -33,7 +33,7 @@ func checkBindSources(p *Pass) {
 		return
 	}
 	uid, name := h.User()
-	for _, b := range p.Config.BindSources(p.Options.Fs, p.Options.LookupEnv) {
+	for _, b := range p.Config.bindSources(p.Options.Fs, p.Options.LookupEnv) {
 		if isSystemSocket(b.Path) {
 			continue // docker-socket-mount reports it: one cause, one finding
 		}

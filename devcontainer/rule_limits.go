@@ -119,7 +119,7 @@ func checkResourceLimits(p *Pass) {
 	if len(limits) == 0 {
 		return
 	}
-	di, ok := p.Options.Images.(DaemonInformer)
+	di, ok := p.Options.Images.(daemonInformer)
 	if !ok {
 		p.Note("skipped: no container engine is reachable")
 		return

@@ -45,7 +45,7 @@ CLI's own flag, so it wins), and turns the UID update off.`,
 func checkPodmanKeepIDUID(p *Pass) {
 	c, f, o := p.Config, p.Facts, p.Options
 	if c.compose != nil {
-		if f.Remote.Known && !IsRootUser(f.Remote.Name) {
+		if f.Remote.Known && !isRootUser(f.Remote.Name) {
 			p.Reportf(f.Remote.At, "the remote user %q (%s) writes the workspace as a subordinate UID: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From)
 		}
 		return
@@ -55,7 +55,7 @@ func checkPodmanKeepIDUID(p *Pass) {
 		return
 	}
 	user := f.Remote.Name
-	if IsRootUser(user) || isNumericUser(user) {
+	if isRootUser(user) || isNumericUser(user) {
 		return // the CLI adds no keep-id for root; a numeric user is yours to map
 	}
 	ra := c.RunArgs()
@@ -218,7 +218,7 @@ func checkEnvUserns(p *Pass) {
 	if c.compose != nil {
 		return // runArgs do not reach compose
 	}
-	if f.Remote.Known && IsRootUser(f.Remote.Name) && !isEnvForm(c.top("remoteUser").Str(), EnvRemoteUser) {
+	if f.Remote.Known && isRootUser(f.Remote.Name) && !isEnvForm(c.top("remoteUser").Str(), EnvRemoteUser) {
 		return // root everywhere: no user namespace to choose
 	}
 	for _, el := range c.top("runArgs").Children() {

@@ -77,7 +77,7 @@ func socketSource(p *Pass, orig string) socketFix {
 }
 
 func (o *Options) varContext(c *Config) mounts.VarContext {
-	local, _ := filepath.Abs(c.LocalFolder())
+	local, _ := filepath.Abs(c.localFolder())
 	return mounts.VarContext{LookupEnv: o.LookupEnv, LocalWorkspaceFolder: local}
 }
 

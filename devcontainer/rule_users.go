@@ -167,7 +167,7 @@ func checkRemoteUser(p *Pass) {
 	if raw == "root" {
 		return
 	}
-	if f.Remote.Known && IsRootUser(f.Remote.Name) && (!n.Exists() || IsRootUser(raw)) {
+	if f.Remote.Known && isRootUser(f.Remote.Name) && (!n.Exists() || isRootUser(raw)) {
 		return
 	}
 	fix := c.rootRemoteUser()
@@ -187,7 +187,7 @@ func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact) {
 	if n.Exists() && isEnvForm(raw, variable) {
 		return
 	}
-	if fact.Known && IsRootUser(fact.Name) && (!n.Exists() || IsRootUser(raw)) {
+	if fact.Known && isRootUser(fact.Name) && (!n.Exists() || isRootUser(raw)) {
 		return // root is right everywhere: nothing to switch
 	}
 	if prob := envDefaultProblem(raw); prob != "" {
@@ -256,18 +256,18 @@ func checkContainerUser(p *Pass) {
 		return
 	}
 
-	if f.Container.Known && IsRootUser(f.Container.Name) {
+	if f.Container.Known && isRootUser(f.Container.Name) {
 		return
 	}
 	if len(users) > 0 {
 		// runArgs wins over containerUser: rewrite every non-root -u.
 		for _, u := range users {
-			if !IsRootUser(u.Value) {
+			if !isRootUser(u.Value) {
 				p.Report(c.argLoc(u), fmt.Sprintf("%s %q in \"runArgs\" runs the container as a subordinate UID under %s: run it as root", u.Flag, u.Value, p.Options.engineName()),
 					c.rewriteUserArg(els, u, "root"))
 			}
 		}
-		if n.Exists() && !IsRootUser(raw) {
+		if n.Exists() && !isRootUser(raw) {
 			p.Report(n.Loc(), fmt.Sprintf("\"containerUser\" %q is overridden by \"runArgs\" but would run as a subordinate UID: set it to \"root\" too", raw),
 				c.setSetting("containerUser", `"root"`, `set "containerUser" to "root"`))
 		}
@@ -319,7 +319,7 @@ func checkUpdateRemoteUserUID(p *Pass) {
 	if v, set := c.boolean("updateRemoteUserUID"); set && !v {
 		return
 	}
-	if f.Remote.Known && (IsRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)) {
+	if f.Remote.Known && (isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)) {
 		return // the CLI's updateUID step returns early for these
 	}
 	fix := c.setSetting("updateRemoteUserUID", "false", `set "updateRemoteUserUID" to false`)

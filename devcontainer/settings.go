@@ -32,7 +32,7 @@ func FindSettings(fsys afero.Fs, dir string) (*Settings, error) {
 		p := filepath.Join(dir, SettingsFile)
 		data, err := afero.ReadFile(fsys, p)
 		if err == nil {
-			return ParseSettings(p, data)
+			return parseSettings(p, data)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, DescribeFileError(fsys, p, err)
@@ -50,9 +50,9 @@ func FindSettings(fsys afero.Fs, dir string) (*Settings, error) {
 
 var severityNames = map[string]Severity{"error": SeverityError, "warn": SeverityWarning, "warning": SeverityWarning, "info": SeverityInfo, "off": SeverityOff}
 
-// ParseSettings reads a .devfix.jsonc. Unknown keys, rule IDs and values are
+// parseSettings reads a .devfix.jsonc. Unknown keys, rule IDs and values are
 // errors with their position.
-func ParseSettings(path string, data []byte) (*Settings, error) {
+func parseSettings(path string, data []byte) (*Settings, error) {
 	doc, err := jsonc.Parse(path, data)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func ParseSettings(path string, data []byte) (*Settings, error) {
 				return nil, bad(m, "\"rules\" must be an object of rule IDs")
 			}
 			for _, r := range m.Children() {
-				if _, ok := RuleByID(r.Key()); !ok {
+				if _, ok := ruleByID(r.Key()); !ok {
 					return nil, doc.Errorf(r.KeyStart(), "unknown rule %q (devfix rules lists them)", r.Key())
 				}
 				sev, known := severityNames[r.Str()]

@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/afero"
 )
 
-// LocalFolder is the folder the config belongs to: the parent of
+// localFolder is the folder the config belongs to: the parent of
 // .devcontainer/ or the folder holding .devcontainer.json.
-func (c *Config) LocalFolder() string {
+func (c *Config) localFolder() string {
 	dir := filepath.Dir(c.Path)
 	switch {
 	case filepath.Base(dir) == ".devcontainer": // .devcontainer/devcontainer.json
@@ -43,34 +43,34 @@ func RepoRoot(fs afero.Fs, dir string) (string, bool) {
 	}
 }
 
-// BindSource is a host folder or file the container will bind-mount, and
+// bindSource is a host folder or file the container will bind-mount, and
 // the node that asks for it.
-type BindSource struct {
+type bindSource struct {
 	Path     string
 	ReadOnly bool
 	At       source.Loc
 }
 
-// BindSources returns the workspace mount's source (the CLI's default when
+// bindSources returns the workspace mount's source (the CLI's default when
 // "workspaceMount" is absent) and every bind in "mounts" (for a compose
 // config: the dev service's bind volumes), with variables resolved as the
 // reference CLI and compose resolve them.
-func (c *Config) BindSources(fs afero.Fs, lookupEnv func(string) (string, bool)) []BindSource {
-	local, _ := filepath.Abs(c.LocalFolder())
+func (c *Config) bindSources(fs afero.Fs, lookupEnv func(string) (string, bool)) []bindSource {
+	local, _ := filepath.Abs(c.localFolder())
 	vc := mounts.VarContext{LookupEnv: lookupEnv, LocalWorkspaceFolder: local}
-	var out []BindSource
+	var out []bindSource
 	if c.compose != nil {
 		out = append(out, c.compose.bindSources()...)
 	} else if m := c.top("workspaceMount"); m.Exists() {
 		if s := m.Str(); s != "" {
 			sub, _ := mounts.Substitute(s, vc)
 			if mt, err := mounts.ParseMountString(sub); err == nil && mt.Type == "bind" {
-				out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: m.Loc()})
+				out = append(out, bindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: m.Loc()})
 			}
 		}
 	} else {
 		root, _ := RepoRoot(fs, local)
-		out = append(out, BindSource{Path: root, At: c.rootLoc()})
+		out = append(out, bindSource{Path: root, At: c.rootLoc()})
 	}
 	for _, el := range c.top("mounts").Children() {
 		var mt mounts.Mount
@@ -89,7 +89,7 @@ func (c *Config) BindSources(fs afero.Fs, lookupEnv func(string) (string, bool))
 		if mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
 			continue
 		}
-		out = append(out, BindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: el.Loc()})
+		out = append(out, bindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: el.Loc()})
 	}
 	return out
 }

@@ -116,9 +116,9 @@ func RangesFor(entries []SubIDEntry, name string, uid int64) []SubIDRange {
 	return out
 }
 
-// RootlessMap is the map RootlessKit sets up: container 0 is the host user,
+// rootlessMap is the map RootlessKit sets up: container 0 is the host user,
 // container 1… are the subordinate ranges in order.
-func RootlessMap(hostID int64, subs []SubIDRange) IDMap {
+func rootlessMap(hostID int64, subs []SubIDRange) IDMap {
 	m := IDMap{{Container: 0, Host: hostID, Size: 1}}
 	next := int64(1)
 	for _, s := range subs {
@@ -165,9 +165,9 @@ func NextFree(subuid, subgid []SubIDEntry, count int64) int64 {
 	}
 }
 
-// SubIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's
+// subIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's
 // ranges; gid selects subgid. Its output is "0: user 100000 65536" lines.
-func SubIDsFromGetsubids(ctx context.Context, run run.Runner, user string, gid bool) ([]SubIDRange, error) {
+func subIDsFromGetsubids(ctx context.Context, run run.Runner, user string, gid bool) ([]SubIDRange, error) {
 	argv := []string{"getsubids", user}
 	if gid {
 		argv = []string{"getsubids", "-g", user}
@@ -191,8 +191,8 @@ func SubIDsFromGetsubids(ctx context.Context, run run.Runner, user string, gid b
 	return rs, nil
 }
 
-// ReadIDMap reads /proc/<pid>/uid_map or gid_map under procRoot.
-func ReadIDMap(fs afero.Fs, procRoot string, pid int, which string) (IDMap, error) {
+// readIDMap reads /proc/<pid>/uid_map or gid_map under procRoot.
+func readIDMap(fs afero.Fs, procRoot string, pid int, which string) (IDMap, error) {
 	p := filepath.Join(procRoot, strconv.Itoa(pid), which)
 	b, err := afero.ReadFile(fs, p)
 	if err != nil {
@@ -205,11 +205,11 @@ func ReadIDMap(fs afero.Fs, procRoot string, pid int, which string) (IDMap, erro
 	return m, nil
 }
 
-// FindRootlessChildPID finds the RootlessKit child (the process in the user
+// findRootlessChildPID finds the RootlessKit child (the process in the user
 // namespace of the user's rootless dockerd): the child_pid file that
 // dockerd-rootless.sh's state dir keeps, else a process of the user named
 // rootlesskit whose child's uid_map starts with "0 <uid> 1".
-func FindRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64) (int, error) {
+func findRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64) (int, error) {
 	if xdgRuntimeDir != "" {
 		if b, err := afero.ReadFile(fs, filepath.Join(xdgRuntimeDir, "dockerd-rootless", "child_pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {

@@ -26,9 +26,9 @@ type Maps struct {
 // uid_map/gid_map of its RootlessKit child when it runs, else /etc/subuid and
 // /etc/subgid, else getsubids (NSS, for domain users) when run is not nil.
 func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run run.Runner) (Maps, error) {
-	if pid, err := FindRootlessChildPID(fs, procRoot, w.XDGRuntimeDir, w.UID); err == nil {
-		um, err1 := ReadIDMap(fs, procRoot, pid, "uid_map")
-		gm, err2 := ReadIDMap(fs, procRoot, pid, "gid_map")
+	if pid, err := findRootlessChildPID(fs, procRoot, w.XDGRuntimeDir, w.UID); err == nil {
+		um, err1 := readIDMap(fs, procRoot, pid, "uid_map")
+		gm, err2 := readIDMap(fs, procRoot, pid, "gid_map")
 		if err1 == nil && err2 == nil {
 			return Maps{UID: um, GID: gm, ChildPID: pid, Source: fmt.Sprintf("the live uid_map and gid_map of your rootless daemon (pid %d)", pid)}, nil
 		}
@@ -48,13 +48,13 @@ func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run ru
 	us, errU := read("/etc/subuid", w.UID)
 	gs, errG := read("/etc/subgid", w.UID)
 	if errU == nil && errG == nil && len(us) > 0 && len(gs) > 0 {
-		return Maps{UID: RootlessMap(w.UID, us), GID: RootlessMap(w.GID, gs), Source: "/etc/subuid and /etc/subgid (no rootless daemon is running)"}, nil
+		return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "/etc/subuid and /etc/subgid (no rootless daemon is running)"}, nil
 	}
 	if run != nil && w.Name != "" {
-		us, err1 := SubIDsFromGetsubids(ctx, run, w.Name, false)
-		gs, err2 := SubIDsFromGetsubids(ctx, run, w.Name, true)
+		us, err1 := subIDsFromGetsubids(ctx, run, w.Name, false)
+		gs, err2 := subIDsFromGetsubids(ctx, run, w.Name, true)
 		if err1 == nil && err2 == nil && len(us) > 0 && len(gs) > 0 {
-			return Maps{UID: RootlessMap(w.UID, us), GID: RootlessMap(w.GID, gs), Source: "getsubids (no rootless daemon is running)"}, nil
+			return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "getsubids (no rootless daemon is running)"}, nil
 		}
 	}
 	for _, err := range []error{errU, errG} {

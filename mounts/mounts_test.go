@@ -190,7 +190,7 @@ func TestIDMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(RootlessMap(1000, []SubIDRange{{100000, 65536}}), m); d != "" {
+	if d := cmp.Diff(rootlessMap(1000, []SubIDRange{{100000, 65536}}), m); d != "" {
 		t.Errorf("RootlessMap vs uid_map (-want +got):\n%s", d)
 	}
 	for c, h := range map[int64]int64{0: 1000, 1: 100000, 1000: 100999, 65536: 165535} {
@@ -204,7 +204,7 @@ func TestIDMaps(t *testing.T) {
 	if _, ok := m.ToHost(65537); ok {
 		t.Error("65537 is outside the map")
 	}
-	two := RootlessMap(1000, []SubIDRange{{100000, 10}, {300000, 10}})
+	two := rootlessMap(1000, []SubIDRange{{100000, 10}, {300000, 10}})
 	if got, _ := two.ToHost(11); got != 300000 {
 		t.Errorf("second range: %d", got)
 	}
@@ -256,7 +256,7 @@ func TestGetsubids(t *testing.T) {
 		argv = a
 		return []byte("0: alice 100000 65536\n1: alice 400000 1000\n"), nil
 	}
-	rs, err := SubIDsFromGetsubids(context.Background(), run, "alice", true)
+	rs, err := subIDsFromGetsubids(context.Background(), run, "alice", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,17 +282,17 @@ func TestFindRootlessChildPID(t *testing.T) {
 	write("/proc/30/status", "Name:\trootlesskit\nPPid:\t1\nUid:\t2000\t2000\t2000\t2000\n")
 	write("/proc/31/status", "Name:\texe\nPPid:\t30\nUid:\t2000\t2000\t2000\t2000\n")
 	write("/proc/31/uid_map", "0 2000 1\n1 165536 65536\n")
-	if pid, err := FindRootlessChildPID(fs, "/proc", "", 1000); err != nil || pid != 21 {
+	if pid, err := findRootlessChildPID(fs, "/proc", "", 1000); err != nil || pid != 21 {
 		t.Errorf("scan: pid %d, err %v", pid, err)
 	}
-	if _, err := FindRootlessChildPID(fs, "/proc", "", 3000); err == nil {
+	if _, err := findRootlessChildPID(fs, "/proc", "", 3000); err == nil {
 		t.Error("uid 3000 has no daemon")
 	}
 	write("/run/user/1000/dockerd-rootless/child_pid", "4242\n")
-	if pid, _ := FindRootlessChildPID(fs, "/proc", "/run/user/1000", 1000); pid != 4242 {
+	if pid, _ := findRootlessChildPID(fs, "/proc", "/run/user/1000", 1000); pid != 4242 {
 		t.Errorf("child_pid file: %d", pid)
 	}
-	m, err := ReadIDMap(fs, "/proc", 31, "uid_map")
+	m, err := readIDMap(fs, "/proc", 31, "uid_map")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,8 @@ func (t ownerTable) chown(got *[]string) Chowner {
 }
 
 var testMaps = Maps{
-	UID: RootlessMap(1000, []SubIDRange{{100000, 65536}}),
-	GID: RootlessMap(1000, []SubIDRange{{100000, 65536}}),
+	UID: rootlessMap(1000, []SubIDRange{{100000, 65536}}),
+	GID: rootlessMap(1000, []SubIDRange{{100000, 65536}}),
 }
 
 func TestReclaim(t *testing.T) {
