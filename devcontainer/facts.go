@@ -145,9 +145,9 @@ type Facts struct {
 	// Notes are things the user should know that are not findings.
 	Notes []string
 
-	imageKnown bool         // the image's user and label were read
-	passwd     *imagePasswd // read on first use
-	dockerfile *dockerfileDoc  // the Dockerfile read, for its ignore comments
+	imageKnown bool           // the image's user and label were read
+	passwd     *imagePasswd   // read on first use
+	dockerfile *dockerfileDoc // the Dockerfile read, for its ignore comments
 }
 
 // metadata is the part of a devcontainer.metadata label devfix reads.

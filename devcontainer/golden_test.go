@@ -22,15 +22,15 @@ var update = flag.Bool("update", false, "rewrite the golden files in ../testdata
 
 // caseOptions is the optional <case>.opts.json next to a golden input.
 type caseOptions struct {
-	Strategy       Strategy             `json:"strategy"`
-	Engine         Engine               `json:"engine"`
-	PodmanSocket   string               `json:"podmanSocket"`
-	RootlessSocket string               `json:"rootlessSocket"`
-	PortStart      int                  `json:"portStart"`
-	Daemon         *DaemonFacts         `json:"daemon"`
+	Strategy       Strategy                `json:"strategy"`
+	Engine         Engine                  `json:"engine"`
+	PodmanSocket   string                  `json:"podmanSocket"`
+	RootlessSocket string                  `json:"rootlessSocket"`
+	PortStart      int                     `json:"portStart"`
+	Daemon         *DaemonFacts            `json:"daemon"`
 	Images         map[string]engine.Image `json:"images"`
-	Env            map[string]string    `json:"env"`
-	Host           *fakeHost            `json:"host"`
+	Env            map[string]string       `json:"env"`
+	Host           *fakeHost               `json:"host"`
 }
 
 // fakeImages is an ImageInspector over a map; a nil map means no daemon.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -144,20 +147,47 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	if name == "" {
 		name = "devcontainer"
 	}
-	model, err := loader.LoadWithContext(ctx, details, func(lo *loader.Options) {
+	// Without the schema first: compiling compose's JSON schema costs a
+	// process tens of milliseconds, more than all else devfix does. Only
+	// when that load fails (or compose-go, unvalidated, panics) is the
+	// validating load run, for compose's own word on what is wrong.
+	model, err := loadModel(ctx, cloneDetails(details), name, true)
+	if err != nil {
+		model, err = loadModel(ctx, cloneDetails(details), name, false)
+	}
+	if err != nil {
+		return nil, &NotLoadedError{Err: p.composeError(err), Files: p.Files}
+	}
+	p.Model = model
+	return p, nil
+}
+
+// cloneDetails copies what the loader changes (it adds to the environment).
+func cloneDetails(d types.ConfigDetails) types.ConfigDetails {
+	d.Environment = maps.Clone(d.Environment)
+	d.ConfigFiles = slices.Clone(d.ConfigFiles)
+	return d
+}
+
+// loadModel runs compose-go's loader, as compose does (all profiles), with
+// or without its schema validation. A panic of the loader (it trusts
+// validation to have rejected some shapes) is an error.
+func loadModel(ctx context.Context, details types.ConfigDetails, name string, skipValidation bool) (model *types.Project, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			model, err = nil, fmt.Errorf("compose cannot read these files: %v", r)
+		}
+	}()
+	return loader.LoadWithContext(ctx, details, func(lo *loader.Options) {
 		lo.SetProjectName(name, false) // a name: in the files wins, as in compose
 		lo.Profiles = []string{"*"}
+		lo.SkipValidation = skipValidation
 		lo.SkipResolveEnvironment = true
 		lo.SkipResolveLabels = true
 		lo.Interpolate.Substitute = func(s string, m template.Mapping) (string, error) {
 			return template.SubstituteWithOptions(s, m, template.WithoutLogging)
 		}
 	})
-	if err != nil {
-		return nil, &NotLoadedError{Err: p.composeError(err), Files: p.Files}
-	}
-	p.Model = model
-	return p, nil
 }
 
 // readRegular reads a file that is a regular file (a device or a pipe
