@@ -193,6 +193,12 @@ func checkDockerOutsideOfDocker(p *Pass) {
 			p.Reportf(f.MemberLoc(), "%s; %s", msg, sf.why)
 			return
 		}
+		if strings.ContainsAny(target+sf.json, ",\"\r\n") {
+			// A mount string splits at commas (Podman's parser knows no
+			// quotes): such a path cannot be written as a mount.
+			p.Reportf(f.MemberLoc(), "%s; devfix cannot write a mount of it (the path holds a comma, quote or line break)", msg)
+			return
+		}
 		mount := jsonc.Quote(fmt.Sprintf("source=%s,target=%s,type=bind", sf.json, target))
 		fix := Fix{Message: fmt.Sprintf("add a mount of your socket to %s", target)}
 		if m := c.top("mounts"); m.Exists() {

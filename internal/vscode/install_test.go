@@ -57,19 +57,7 @@ func TestInstallGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Install: %v", err)
 			}
-			golden := strings.TrimSuffix(in, ".jsonc") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			wantOut, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(wantOut), string(got)); diff != "" {
-				t.Errorf("Install (-golden +got):\n%s", diff)
-			}
+			compareGolden(t, "Install", in, got)
 			if changed != !bytes.Equal(got, data) {
 				t.Errorf("changed = %v, but the bytes say otherwise", changed)
 			}
@@ -136,19 +124,7 @@ func TestUninstallGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Uninstall: %v", err)
 			}
-			golden := strings.TrimSuffix(in, ".jsonc") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			wantOut, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(wantOut), string(got)); diff != "" {
-				t.Errorf("Uninstall (-golden +got):\n%s", diff)
-			}
+			compareGolden(t, "Uninstall", in, got)
 			if bytes.Contains(got, []byte(markerText)) {
 				t.Errorf("a marker is left:\n%s", got)
 			}
@@ -425,5 +401,24 @@ func TestRoundTripGenerated(t *testing.T) {
 				t.Fatalf("on\n%s\n→\n%s", in, out)
 			}
 		}
+	}
+}
+
+// compareGolden compares got, what fn made of the case file in, with
+// <case>.golden beside it, which -update rewrites first.
+func compareGolden(t *testing.T, fn, in string, got []byte) {
+	t.Helper()
+	golden := strings.TrimSuffix(in, ".jsonc") + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-golden +got):\n%s", fn, diff)
 	}
 }
