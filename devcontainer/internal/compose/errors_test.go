@@ -53,6 +53,8 @@ func TestLoadErrors(t *testing.T) {
 			nil, `DIR/compose.yml:4:5: mapping key "image" already defined at line 3`},
 		{"unknown anchor", one("services:\n  app: &x\n    image: x\n  b: *x\n  c: *y\n"),
 			nil, "DIR/compose.yml:5:6: unknown anchor 'y' referenced"},
+		{"anchor inside itself (compose-go spends ~30 s on it)", one("services:\n  app: &a\n    image: x\n    <<: *a\n"),
+			nil, "DIR/compose.yml:4:9: anchor 'a' value contains itself"},
 		{"syntax", one("services:\n  app:\n    image: x\n  user: y\n    ports: []\n"),
 			nil, "DIR/compose.yml:5:10: mapping values are not allowed in this context"},
 		{"syntax after non-ASCII", one("services:\n  app: {image: \"é\", user: ü: x}\n"),

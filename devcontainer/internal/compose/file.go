@@ -52,8 +52,33 @@ func parseFile(path string, data []byte) (*File, error) {
 		f.Docs = append(f.Docs, &n)
 	}
 	f.index()
+	if a := f.selfAlias(); a != nil {
+		return nil, f.Src.Errorf(f.offsetAt(a.Line, a.Column), "anchor '%s' value contains itself", a.Value)
+	}
 	f.comments = f.findComments()
 	return f, nil
+}
+
+// selfAlias returns the first alias that stands inside its own anchor's
+// value, or nil. YAML itself refuses such a document when it decodes one,
+// but not as a node tree, and compose-go then spends tens of seconds
+// expanding it before giving up.
+func (f *File) selfAlias() *yaml.Node {
+	var first *yaml.Node
+	for n := range f.parent {
+		if n.Kind != yaml.AliasNode || n.Alias == nil {
+			continue
+		}
+		for p := f.parent[n]; p != nil; p = f.parent[p] {
+			if p == n.Alias {
+				if first == nil || n.Line < first.Line || n.Line == first.Line && n.Column < first.Column {
+					first = n
+				}
+				break
+			}
+		}
+	}
+	return first
 }
 
 // yamlLines returns the offsets where lines start, with YAML's line breaks
