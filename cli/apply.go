@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
 )
 
@@ -53,43 +55,69 @@ func runApply(ctx context.Context, env *Env, f lintFlags, diff, check bool, args
 		fmt.Fprintf(env.Stderr, "devfix apply: %v\n", err)
 		return ExitBadInput
 	}
-	s := newSession(env, f)
-	dry := diff || check
+	a := &applyRun{env: env, s: newSession(env, f), fs: env.Fs, diff: diff, check: check, dry: diff || check}
+	if a.dry {
+		// Nothing is written: the fixes land in memory over the real files,
+		// so each config sees what the configs before it changed (two may
+		// share a compose file), and each file is shown once, at the end.
+		a.fs = afero.NewCopyOnWriteFs(afero.NewReadOnlyFs(env.Fs), afero.NewMemMapFs())
+	}
 	code := ExitOK
-	worse := func(c int) { code = max(code, c) }
-	if len(args) == 0 {
-		args = []string{"."}
+	// Each config is read just before it is fixed, after the writes for
+	// the ones before it.
+	for _, fd := range findConfigs(env, args) {
+		code = max(code, a.one(ctx, fd))
 	}
-	for _, arg := range args {
-		for _, l := range loadConfigs(ctx, env, []string{arg}) {
-			worse(applyOne(ctx, env, s, l, arg, diff, check, dry))
-		}
-	}
-	return code
+	return max(code, a.report())
 }
 
-// applyOne fixes one config; it returns its exit status.
-func applyOne(ctx context.Context, env *Env, s *session, l loaded, arg string, diff, check, dry bool) int {
-	if l.err != nil {
-		fmt.Fprintln(env.Stderr, l.err)
+// applyRun is one apply over all the configs its paths name.
+type applyRun struct {
+	env              *Env
+	s                *session
+	fs               afero.Fs // where configs are read and fixes land: env.Fs, or memory over it for a dry run
+	diff, check, dry bool
+
+	changed map[string]*pendingChange // by the path a write lands on (dry runs)
+	order   []string
+	actions bool // a dry run would run a host action
+}
+
+// pendingChange is a file a dry run would change: its bytes before the
+// first fix and after the last.
+type pendingChange struct {
+	path, root string
+	orig, now  []byte
+}
+
+// one fixes one config; it returns its exit status.
+func (a *applyRun) one(ctx context.Context, fd found) int {
+	env := a.env
+	if fd.err != nil {
+		fmt.Fprintln(env.Stderr, fd.err)
 		return ExitBadInput
 	}
-	co, err := s.options(ctx, l.config)
+	config, err := devcontainer.Load(ctx, a.fs, fd.path, env.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitBadInput
 	}
-	res, err := devcontainer.FixConfig(ctx, l.config, co.Options)
+	co, err := a.s.options(ctx, config)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return ExitBadInput
+	}
+	res, err := devcontainer.FixConfig(ctx, config, co.Options)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitBadInput
 	}
 	for _, n := range append(append([]string{}, co.notes...), res.Final.Notes...) {
-		fmt.Fprintf(env.Stderr, "%s: note: %s\n", l.path, n)
+		fmt.Fprintf(env.Stderr, "%s: note: %s\n", fd.path, n)
 	}
 	// Every file to write must be inside the repository: check them all
 	// before writing any.
-	root := env.repoRoot(l.path, arg)
+	root := env.repoRoot(fd.path, fd.arg)
 	var changed []devcontainer.FileChange
 	targets := map[string]string{}
 	for _, fc := range res.Files {
@@ -106,23 +134,18 @@ func applyOne(ctx context.Context, env *Env, s *session, l loaded, arg string, d
 	}
 	code := ExitOK
 	actions := res.HostActions()
-	switch {
-	case dry:
+	if a.dry {
 		for _, fc := range changed {
-			if diff {
-				name := env.diffPath(fc.File.Path, root)
-				fmt.Fprint(env.Stdout, udiff.Unified("a/"+name, "b/"+name, string(fc.File.Bytes()), string(fc.New)))
-			} else {
-				fmt.Fprintf(env.Stdout, "%s: would change\n", fc.File.Path)
+			if err := a.stage(fc, targets[fc.File.Path], root); err != nil {
+				fmt.Fprintln(env.Stderr, err)
+				return ExitBadInput
 			}
 		}
-		for _, a := range actions {
-			fmt.Fprintf(env.Stderr, "%s: would run: %s\n", l.path, a)
+		for _, act := range actions {
+			fmt.Fprintf(env.Stderr, "%s: would run: %s\n", fd.path, act)
+			a.actions = true
 		}
-		if check && (len(changed) > 0 || len(actions) > 0) {
-			code = ExitFindings
-		}
-	default:
+	} else {
 		for _, fc := range changed {
 			if err := writeAtomic(env.Fs, fc.File.Path, targets[fc.File.Path], fc.New); err != nil {
 				fmt.Fprintln(env.Stderr, err)
@@ -134,7 +157,7 @@ func applyOne(ctx context.Context, env *Env, s *session, l loaded, arg string, d
 				fmt.Fprintf(env.Stdout, "%s: %s\n", fx.Edits[0].File.Path, fx.Message)
 			}
 		}
-		if !runHostActions(ctx, env, l.path, actions) {
+		if !runHostActions(ctx, env, fd.path, actions) {
 			code = ExitBadInput
 		}
 	}
@@ -145,6 +168,50 @@ func applyOne(ctx context.Context, env *Env, s *session, l loaded, arg string, d
 		}
 	}
 	return code
+}
+
+// stage records a change a dry run would make and puts it in the memory
+// layer, under the name it was read by and the one a write lands on.
+func (a *applyRun) stage(fc devcontainer.FileChange, target, root string) error {
+	if a.changed == nil {
+		a.changed = map[string]*pendingChange{}
+	}
+	p, ok := a.changed[target]
+	if !ok {
+		p = &pendingChange{path: fc.File.Path, root: root, orig: fc.File.Bytes()}
+		a.changed[target] = p
+		a.order = append(a.order, target)
+	}
+	p.now = fc.New
+	for _, name := range []string{fc.File.Path, target} {
+		if err := afero.WriteFile(a.fs, name, fc.New, 0o644); err != nil {
+			return fmt.Errorf("%s: %w", fc.File.Path, err)
+		}
+	}
+	return nil
+}
+
+// report prints what a dry run would change, each file once; its exit
+// status says whether --check found anything.
+func (a *applyRun) report() int {
+	n := 0
+	for _, t := range a.order {
+		p := a.changed[t]
+		if bytes.Equal(p.orig, p.now) {
+			continue
+		}
+		n++
+		if a.diff {
+			name := a.env.diffPath(p.path, p.root)
+			fmt.Fprint(a.env.Stdout, udiff.Unified("a/"+name, "b/"+name, string(p.orig), string(p.now)))
+		} else {
+			fmt.Fprintf(a.env.Stdout, "%s: would change\n", p.path)
+		}
+	}
+	if a.check && (n > 0 || a.actions) {
+		return ExitFindings
+	}
+	return ExitOK
 }
 
 // diffPath names a file in a diff so that git apply takes it: relative to

@@ -137,28 +137,46 @@ type loaded struct {
 	err    error
 }
 
-// loadConfigs finds and reads the configs the paths name. Errors are kept
-// per path so one bad file does not hide the rest.
-func loadConfigs(ctx context.Context, env *Env, paths []string) []loaded {
+// found is one config a path names (arg: the path the user gave), or the
+// error that stopped finding them.
+type found struct {
+	path, arg string
+	err       error
+}
+
+// findConfigs finds the configs the paths name, each once. Errors are kept
+// per path so one bad path does not hide the rest.
+func findConfigs(env *Env, paths []string) []found {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	var out []loaded
+	var out []found
 	seen := map[string]bool{}
 	for _, p := range paths {
-		found, err := devcontainer.Find(env.Fs, p)
+		files, err := devcontainer.Find(env.Fs, p)
 		if err != nil {
-			out = append(out, loaded{path: p, err: err})
+			out = append(out, found{path: p, arg: p, err: err})
 			continue
 		}
-		for _, f := range found {
-			if seen[f] {
-				continue
+		for _, f := range files {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, found{path: f, arg: p})
 			}
-			seen[f] = true
-			c, err := devcontainer.Load(ctx, env.Fs, f, env.LookupEnv)
-			out = append(out, loaded{path: f, config: c, err: err})
 		}
+	}
+	return out
+}
+
+// loadConfigs finds and reads the configs the paths name.
+func loadConfigs(ctx context.Context, env *Env, paths []string) []loaded {
+	var out []loaded
+	for _, f := range findConfigs(env, paths) {
+		l := loaded{path: f.path, err: f.err}
+		if f.err == nil {
+			l.config, l.err = devcontainer.Load(ctx, env.Fs, f.path, env.LookupEnv)
+		}
+		out = append(out, l)
 	}
 	return out
 }

@@ -263,3 +263,58 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Two configs sharing a compose file: each is fixed on top of what the one
+// before it wrote, so neither undoes the other; --diff shows the file once
+// (git apply takes the patch), --check agrees with apply, and a second
+// apply changes nothing. The same config named twice is fixed once.
+func TestApplyConfigsSharingComposeFile(t *testing.T) {
+	compose := "services:\n  a:\n    image: x\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n" +
+		"  b:\n    image: x\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n"
+	config := func(svc string) string {
+		return `{"dockerComposeFile": "../../docker-compose.yml", "service": "` + svc + `", "runServices": ["` + svc + `"], "remoteUser": "root", "updateRemoteUserUID": false}`
+	}
+	env, root := osRepo(t, map[string]string{
+		"docker-compose.yml":                compose,
+		".devcontainer/a/devcontainer.json": config("a"),
+		".devcontainer/b/devcontainer.json": config("b"),
+	})
+	env.WorkDir = root
+	yml := filepath.Join(root, "docker-compose.yml")
+	args := []string{"--strategy", "env", "--engine", "docker", root, filepath.Join(root, ".devcontainer/a/devcontainer.json")}
+
+	r := devfix(t, env, append([]string{"apply", "--diff"}, args...)...)
+	if r.code != ExitOK {
+		t.Fatalf("--diff: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "+++ b/docker-compose.yml"); n != 1 {
+		t.Errorf("--diff shows the compose file %d times, want once:\n%s", n, r.stdout)
+	}
+	if n := strings.Count(r.stdout, `+      - "${DEVFIX_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock"`); n != 2 {
+		t.Errorf("--diff fixes %d socket volumes, want both:\n%s", n, r.stdout)
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		cmd := exec.Command("git", "apply", "--check", "-")
+		cmd.Dir, cmd.Stdin = root, strings.NewReader(r.stdout)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("git apply --check: %v\n%s", err, out)
+		}
+	}
+	if got, _ := os.ReadFile(yml); string(got) != compose {
+		t.Fatal("--diff wrote the compose file")
+	}
+	if r := devfix(t, env, append([]string{"apply", "--check"}, args...)...); r.code != ExitFindings || strings.Count(r.stdout, "would change") != 3 || strings.Count(r.stdout, "docker-compose.yml: would change") != 1 {
+		t.Errorf("--check: exit %d, want 1, three files, the compose file once\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	if r := devfix(t, env, append([]string{"apply"}, args...)...); r.code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	got, _ := os.ReadFile(yml)
+	if n := strings.Count(string(got), "${DEVFIX_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock"); n != 2 {
+		t.Errorf("after apply %d socket volumes fixed, want 2:\n%s", n, got)
+	}
+	if r := devfix(t, env, append([]string{"apply", "--check"}, args...)...); r.code != ExitOK {
+		t.Errorf("--check after apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
