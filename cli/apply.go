@@ -124,7 +124,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 		if !fc.Changed() {
 			continue
 		}
-		target, err := env.writeTarget(fc.File.Path, root)
+		target, err := env.writeTarget(fc.File.Path, root, "the repository")
 		if err != nil {
 			fmt.Fprintln(env.Stderr, err)
 			return ExitBadInput
@@ -162,7 +162,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 		}
 	}
 	for _, d := range res.Remaining {
-		fmt.Fprintln(env.Stderr, d.String())
+		fmt.Fprintln(env.Stderr, findingLine(d))
 		if countsFailure(d, co.strict) {
 			code = max(code, ExitFindings)
 		}
@@ -221,7 +221,7 @@ func (env *Env) diffPath(path, root string) string {
 	if err != nil {
 		return filepath.ToSlash(path)
 	}
-	if wd := env.workDir(); wd != "" {
+	if wd := env.WorkDir; wd != "" {
 		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.ToSlash(rel)
 		}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 
@@ -22,7 +23,13 @@ func (env *Env) lookup(k string) (string, bool) {
 	return env.LookupEnv(k)
 }
 
-func (env *Env) workDir() string { return env.WorkDir }
+// lookPath finds a program on PATH through Env.LookPath (none: not found).
+func (env *Env) lookPath(name string) (string, error) {
+	if env.LookPath == nil {
+		return "", exec.ErrNotFound
+	}
+	return env.LookPath(name)
+}
 
 func (env *Env) procRoot() string {
 	if env.ProcRoot == "" {

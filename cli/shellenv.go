@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -272,11 +271,6 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 				fmt.Fprint(env.Stdout, udiff.Unified(path, path, string(old), updated))
 				continue
 			}
-			if err := env.Fs.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				fmt.Fprintf(env.Stderr, "%s: %v\n", path, err)
-				code = ExitBadInput
-				continue
-			}
 			if err := env.writeInHome(path, []byte(updated)); err != nil {
 				fmt.Fprintln(env.Stderr, err)
 				code = ExitBadInput
@@ -291,20 +285,6 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 	return verifyShells(ctx, env, kinds, vars.literal[0])
 }
 
-// writeInHome writes a file of the user's atomically, refusing a path whose
-// real place (through symbolic links) is outside the home folder.
-func (env *Env) writeInHome(path string, data []byte) error {
-	root, err := realPath(env.Fs, env.home())
-	if err != nil {
-		root = env.home()
-	}
-	target, err := env.writeTarget(path, root)
-	if err != nil {
-		return errors.New(strings.Replace(err.Error(), "outside the repository", "outside your home", 1))
-	}
-	return writeAtomic(env.Fs, path, target, data)
-}
-
 // verifyShells starts each shell as VS Code does and checks the first
 // variable arrived.
 func verifyShells(ctx context.Context, env *Env, kinds []string, want shellenv.Var) int {
@@ -313,7 +293,7 @@ func verifyShells(ctx context.Context, env *Env, kinds []string, want shellenv.V
 		shell := kind
 		if kind == "sh" {
 			shell = "/bin/sh"
-		} else if p, err := exec.LookPath(kind); err == nil {
+		} else if p, err := env.lookPath(kind); err == nil {
 			shell = p
 		} else {
 			fmt.Fprintf(env.Stdout, "%s: not installed here, not verified\n", kind)

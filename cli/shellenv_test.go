@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,11 +17,21 @@ import (
 	"github.com/spf13/afero"
 )
 
+// shellsOnly finds the real shells (to verify with) and nothing else (so
+// no podman on this machine sways engine detection).
+func shellsOnly(name string) (string, error) {
+	switch name {
+	case "bash", "zsh", "fish":
+		return exec.LookPath(name)
+	}
+	return "", exec.ErrNotFound
+}
+
 func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
 	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless, TCP: true})
 	home := t.TempDir()
 	fs := afero.NewOsFs()
-	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev",
+	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev", LookPath: shellsOnly,
 		RootlessSocket: filepath.Join(home, "docker.sock"),
 		// The fake listens on tcp: there Rootless decides, as /info says
 		// (on a unix socket the test's own uid would).
@@ -160,5 +171,20 @@ func TestShellenvPodman(t *testing.T) {
 	r = devfix(t, env, "shellenv", "--engine", "podman", "--shell", "sh")
 	if r.code != ExitOK || r.stdout != "export DEVFIX_DOCKER_SOCKET='/run/user/1001/podman/podman.sock';\n" {
 		t.Errorf("regular user: exit %d\n%q\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A startup file whose folder a link places outside the home is refused
+// before anything is created there.
+func TestShellenvInstallCreatesNothingOutsideHome(t *testing.T) {
+	env, home := shellenvEnv(t, true)
+	elsewhere := t.TempDir()
+	must(t, os.Symlink(elsewhere, filepath.Join(home, ".config")))
+	r := devfix(t, env, "shellenv", "--install", "--shell", "fish")
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "outside your home") {
+		t.Fatalf("exit %d, want 2 and a refusal\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("created %s outside the home", filepath.Join(elsewhere, entries[0].Name()))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -17,8 +18,8 @@ import (
 const maxLinks = 40
 
 // realPath resolves symbolic links in every element of path, as
-// filepath.EvalSymlinks does, through fsys; a missing last element is kept
-// (a file about to be created).
+// filepath.EvalSymlinks does, through fsys; a missing tail is kept (a file,
+// and its folders, about to be created).
 func realPath(fsys afero.Fs, path string) (string, error) {
 	lst, okL := fsys.(afero.Lstater)
 	rd, okR := fsys.(afero.LinkReader)
@@ -40,8 +41,8 @@ func realPath(fsys afero.Fs, path string) (string, error) {
 		next := filepath.Join(resolved, p)
 		fi, _, err := lst.LstatIfPossible(next)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && len(parts) == 0 {
-				return next, nil
+			if errors.Is(err, fs.ErrNotExist) {
+				return filepath.Join(append([]string{next}, parts...)...), nil
 			}
 			return "", err
 		}
@@ -83,37 +84,47 @@ func (env *Env) repoRoot(configPath, arg string) string {
 }
 
 // writeTarget is where a write to path lands (through symbolic links), or an
-// error when that is outside root: devfix never writes outside the
-// repository, whatever a link in it says.
-func (env *Env) writeTarget(path, root string) (string, error) {
+// error when that is outside root (what names it: "the repository"): devfix
+// never writes outside the repository, whatever a link in it says.
+func (env *Env) writeTarget(path, root, what string) (string, error) {
 	target, err := realPath(env.Fs, path)
 	if err != nil {
 		return "", devcontainer.DescribeFileError(env.Fs, path, err)
 	}
 	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		if fi, lerr := lstat(env.Fs, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return "", fmt.Errorf("%s: a symbolic link to %s, outside the repository %s: not written", path, target, root)
+		if fi, lerr := mounts.Lstat(env.Fs, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", fmt.Errorf("%s: a symbolic link to %s, outside %s %s: not written", path, target, what, root)
 		}
-		return "", fmt.Errorf("%s: resolves to %s, outside the repository %s: not written", path, target, root)
+		return "", fmt.Errorf("%s: resolves to %s, outside %s %s: not written", path, target, what, root)
 	}
 	return target, nil
-}
-
-func lstat(fsys afero.Fs, path string) (fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		fi, _, err := l.LstatIfPossible(path)
-		return fi, err
-	}
-	return fsys.Stat(path)
 }
 
 // writeInRepo writes data to path atomically, but only inside the
 // repository that holds start.
 func (env *Env) writeInRepo(path string, data []byte, start string) error {
-	root := env.repoRoot(path, start)
-	target, err := env.writeTarget(path, root)
+	return env.writeInside(path, data, env.repoRoot(path, start), "the repository")
+}
+
+// writeInHome writes a file of the user's atomically, but only inside the
+// home folder.
+func (env *Env) writeInHome(path string, data []byte) error {
+	root, err := realPath(env.Fs, env.home())
+	if err != nil {
+		root = env.home()
+	}
+	return env.writeInside(path, data, root, "your home")
+}
+
+// writeInside writes data to path atomically, creating missing folders, when
+// its real place is inside root; nothing is created otherwise.
+func (env *Env) writeInside(path string, data []byte, root, what string) error {
+	target, err := env.writeTarget(path, root, what)
 	if err != nil {
 		return err
+	}
+	if err := env.Fs.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
 	return writeAtomic(env.Fs, path, target, data)
 }
