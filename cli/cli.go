@@ -56,7 +56,7 @@ type Env struct {
 	RootlessSocket, PodmanSocket string
 	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
 	PortStart int
-	// Run runs a helper program by argv and returns its combined output.
+	// Run runs a helper program by argv and returns its standard output.
 	Run run.Runner
 	// LookPath finds a program on PATH (nil: not found).
 	LookPath func(string) (string, error)

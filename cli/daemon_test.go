@@ -27,8 +27,8 @@ func TestLintReadsImageLabelFromDaemon(t *testing.T) {
 	if r.code != ExitFindings || !strings.Contains(r.stdout, want) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if strings.Contains(r.stderr, "unknown") {
-		t.Errorf("the daemon answered, yet a user is unknown:\n%s", r.stderr)
+	if strings.Contains(r.stdout+r.stderr, "unknown") {
+		t.Errorf("the daemon answered, yet a user is unknown:\n%s%s", r.stdout, r.stderr)
 	}
 	r = devfix(t, env, "apply", "/r")
 	if r.code != ExitOK {

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -111,7 +113,8 @@ func (d doctor) run() []check {
 	if d.env.UID == 0 {
 		cs = append(cs, check{Name: "user", Status: statusWarn, Detail: "running as root: rootless engines are per user, so these checks are about root", Fix: "run devfix doctor as the user who runs the dev containers"})
 	}
-	st, _ := d.s.settingsFor("./devcontainer.json")
+	st, bad := d.settings()
+	cs = append(cs, bad...)
 	kind, why := d.s.engineFor(d.ctx, st)
 	d.kind = kind
 	cs = append(cs, check{Name: "engine", Status: statusOK, Detail: fmt.Sprintf("%s: %s", kind, why)})
@@ -128,6 +131,16 @@ func (d doctor) run() []check {
 	cs = append(cs, d.ide()...)
 	cs = append(cs, d.configs())
 	return cs
+}
+
+// settings reads the .devfix.jsonc of the current folder; one that does not
+// parse is a failed check with lint's own line.
+func (d doctor) settings() (*devcontainer.Settings, []check) {
+	st, err := d.s.settingsIn(".")
+	if err != nil {
+		return nil, []check{{Name: "settings", Status: statusFail, Detail: err.Error(), Fix: "correct .devfix.jsonc where the message says"}}
+	}
+	return st, nil
 }
 
 func (d doctor) readInt(path string) (int, bool) {
@@ -293,11 +306,30 @@ func (d doctor) composeProvider() check {
 		return c
 	}
 	c.Detail = "on PATH: " + strings.Join(found, ", ")
-	if strings.HasSuffix(found[len(found)-1], "docker-compose") && len(found) == 1 {
+	if len(found) == 1 && filepath.Base(found[0]) == "docker-compose" && d.composeIsV1(found[0]) {
 		c.Status = statusWarn
 		c.Detail += " (Python docker-compose v1 against Podman's socket rejects userns_mode: keep-id; compose configs get no keep-id from the CLI either: use --strategy root for them)"
 	}
 	return c
+}
+
+// composeIsV1 tells Python docker-compose v1 from compose v2, which also
+// ships as a docker-compose program: a Python script is v1, else its
+// `version --short` says (by argv). Not knowing is not v1.
+func (d doctor) composeIsV1(path string) bool {
+	if f, err := d.env.Fs.Open(path); err == nil {
+		head := make([]byte, 128)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		if line, _, _ := bytes.Cut(head[:n], []byte("\n")); bytes.HasPrefix(line, []byte("#!")) && bytes.Contains(line, []byte("python")) {
+			return true
+		}
+	}
+	if d.env.Run == nil {
+		return false
+	}
+	out, err := d.env.Run(d.ctx, []string{path, "version", "--short"})
+	return err == nil && strings.HasPrefix(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), "1.")
 }
 
 // versionLess compares dotted versions numerically ("4.3.1" < "4.10").
@@ -379,7 +411,7 @@ func (d doctor) newuidmap() check {
 	c := check{Name: "newuidmap", Status: statusOK}
 	var problems []string
 	for _, bin := range []string{"newuidmap", "newgidmap"} {
-		p, err := exec.LookPath(bin)
+		p, err := d.env.lookPath(bin)
 		if err != nil {
 			for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin"} {
 				if _, serr := d.env.Fs.Stat(dir + "/" + bin); serr == nil {
@@ -574,6 +606,7 @@ func orNone(s string) string {
 func (d doctor) configs() check {
 	c := check{Name: "configs", Status: statusOK}
 	var files, findings int
+	var bad []string // bad input, as lint says it
 	for _, l := range loadConfigs(d.ctx, d.env, []string{"."}) {
 		if errors.Is(l.err, devcontainer.ErrNoConfig) {
 			c.Detail = "no devcontainer.json under the current folder"
@@ -581,12 +614,12 @@ func (d doctor) configs() check {
 		}
 		files++
 		if l.err != nil {
-			findings++
+			bad = append(bad, l.err.Error())
 			continue
 		}
 		co, err := d.s.options(d.ctx, l.config)
 		if err != nil {
-			findings++
+			bad = append(bad, err.Error())
 			continue
 		}
 		for _, diag := range devcontainer.Lint(d.ctx, l.config, co.Options).Diagnostics {
@@ -596,7 +629,11 @@ func (d doctor) configs() check {
 		}
 	}
 	c.Detail = fmt.Sprintf("%d config(s), %d finding(s)", files, findings)
-	if findings > 0 {
+	switch {
+	case len(bad) > 0:
+		c.Detail += fmt.Sprintf("; %d cannot be read: %s", len(bad), strings.Join(bad, "; "))
+		c.Status, c.Fix = statusFail, "correct each file where the message says (devfix lint says the same)"
+	case findings > 0:
 		c.Status, c.Fix = statusWarn, "devfix lint; devfix apply"
 	}
 	return c

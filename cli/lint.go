@@ -66,7 +66,7 @@ func runLint(ctx context.Context, env *Env, f lintFlags, format, color string, a
 	}
 	s := newSession(env, f)
 	var report jsonReport
-	var files []fileResult
+	var results []devcontainer.Result
 	code := ExitOK
 	for _, l := range loadConfigs(ctx, env, args) {
 		var co configOptions
@@ -92,7 +92,7 @@ func runLint(ctx context.Context, env *Env, f lintFlags, format, color string, a
 				fmt.Fprintf(env.Stderr, "%s: note: %s\n", l.path, n)
 			}
 		}
-		files = append(files, fileResult{config: l.config, res: res, notes: notes, engine: co.Engine, engineWhy: co.EngineWhy})
+		results = append(results, res)
 		report.Files = append(report.Files, fileReport(l.config, res, notes, co.Options))
 	}
 	if s.detected != nil && format != "json" {
@@ -101,11 +101,11 @@ func runLint(ctx context.Context, env *Env, f lintFlags, format, color string, a
 	var err error
 	switch format {
 	case "text":
-		writeText(env.Stdout, files, colorOn(env, color))
+		writeText(env.Stdout, findings(results), colorOn(env, color))
 	case "github":
-		writeGitHub(env.Stdout, files)
+		writeGitHub(env.Stdout, findings(results))
 	case "sarif":
-		err = writeSARIF(env.Stdout, files, version())
+		err = writeSARIF(env.Stdout, findings(results), version())
 	case "json":
 		err = writeJSON(env.Stdout, report)
 	}

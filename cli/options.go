@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// lintFlags are the flags lint and apply share; doctor uses their zero
-// value, so all three decide the same way.
+// lintFlags are the flags lint and apply share; doctor and shellenv set
+// only engine, and all of them decide through one session.
 type lintFlags struct {
 	strategy, engine string
 	noInlineIgnores  bool
@@ -32,9 +32,11 @@ func (f *lintFlags) validate() error {
 		}
 	}
 	if f.engine != "" {
-		if _, err := engine.ParseKind(f.engine); err != nil {
+		k, err := engine.ParseKind(f.engine)
+		if err != nil {
 			return fmt.Errorf("--engine: %v", err)
 		}
+		f.engine = string(k) // "Podman" means podman, everywhere after this
 	}
 	return nil
 }
@@ -62,7 +64,11 @@ type configOptions struct {
 
 // settingsFor finds the .devfix.jsonc that governs a config.
 func (s *session) settingsFor(path string) (*devcontainer.Settings, error) {
-	dir := filepath.Dir(path)
+	return s.settingsIn(filepath.Dir(path))
+}
+
+// settingsIn finds the .devfix.jsonc that governs a folder.
+func (s *session) settingsIn(dir string) (*devcontainer.Settings, error) {
 	st, ok := s.settings[dir]
 	if !ok {
 		var err error
@@ -79,7 +85,7 @@ func (s *session) settingsFor(path string) (*devcontainer.Settings, error) {
 func (s *session) engineFor(ctx context.Context, st *devcontainer.Settings) (devcontainer.Engine, string) {
 	switch {
 	case s.flags.engine != "":
-		return devcontainer.Engine(s.flags.engine), "--engine"
+		return devcontainer.Engine(s.flags.engine), "the --engine flag"
 	case st != nil && st.Engine != "":
 		return st.Engine, st.Path
 	}

@@ -14,13 +14,25 @@ import (
 // Output formats of lint.
 var lintFormats = []string{"text", "json", "sarif", "github"}
 
-// fileResult is one linted config, for the formatters.
-type fileResult struct {
-	config    *devcontainer.Config
-	res       devcontainer.Result
-	notes     []string
-	engine    devcontainer.Engine
-	engineWhy string
+// findings are the findings of every config linted, for the formatters:
+// one in a file two configs share (a compose file) is listed once.
+func findings(results []devcontainer.Result) []devcontainer.Diagnostic {
+	type key struct {
+		path, rule, msg string
+		start, end      int
+	}
+	var out []devcontainer.Diagnostic
+	seen := map[key]bool{}
+	for _, res := range results {
+		for _, d := range res.Diagnostics {
+			k := key{d.Path(), d.RuleID, d.Message, d.Loc.Start, d.Loc.End}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
 }
 
 // colorOn decides --color auto: only on a terminal, never with NO_COLOR or
@@ -58,61 +70,52 @@ const (
 // writeText prints `path:line:col: message [rule-id]`; with color it also
 // shows the source line with a ^~~~ marker under the span. Info findings say
 // so before the message.
-func writeText(w io.Writer, files []fileResult, color bool) {
-	for _, f := range files {
-		for _, d := range f.res.Diagnostics {
-			if !color {
-				if d.Severity == devcontainer.SeverityInfo {
-					line, col := d.Position()
-					fmt.Fprintf(w, "%s:%d:%d: info: %s [%s]\n", d.Path(), line, col, source.EscapeControl(d.Message), d.RuleID)
-					continue
-				}
-				fmt.Fprintln(w, d.String())
-				continue
-			}
-			sev := ansiYellow
-			switch d.Severity {
-			case devcontainer.SeverityError:
-				sev = ansiRed
-			case devcontainer.SeverityInfo:
-				sev = ansiCyan
-			}
-			line, col := d.Position()
-			fmt.Fprintf(w, "%s%s:%d:%d:%s %s%s%s %s[%s]%s\n", ansiBold, d.Path(), line, col, ansiReset,
-				sev, source.EscapeControl(d.Message), ansiReset, ansiDim, d.RuleID, ansiReset)
-			text, marker := snippet(d.Loc.File.Body, d.Loc.Start, d.Loc.End)
-			fmt.Fprintf(w, "  %s\n  %s%s%s\n", text, ansiCyan, marker, ansiReset)
+func writeText(w io.Writer, diags []devcontainer.Diagnostic, color bool) {
+	for _, d := range diags {
+		if !color {
+			fmt.Fprintln(w, findingLine(d))
+			continue
 		}
+		sev := ansiYellow
+		switch d.Severity {
+		case devcontainer.SeverityError:
+			sev = ansiRed
+		case devcontainer.SeverityInfo:
+			sev = ansiCyan
+		}
+		line, col := d.Position()
+		fmt.Fprintf(w, "%s%s:%d:%d:%s %s%s%s %s[%s]%s\n", ansiBold, d.Path(), line, col, ansiReset,
+			sev, source.EscapeControl(d.Message), ansiReset, ansiDim, d.RuleID, ansiReset)
+		text, marker := snippet(d.Loc.File, d.Loc.Start, d.Loc.End)
+		fmt.Fprintf(w, "  %s\n  %s%s%s\n", text, ansiCyan, marker, ansiReset)
 	}
+}
+
+// findingLine is a finding as one line of text: `path:line:col: message
+// [rule-id]`, with `info: ` before the message of an info finding.
+func findingLine(d devcontainer.Diagnostic) string {
+	if d.Severity != devcontainer.SeverityInfo {
+		return d.String()
+	}
+	line, col := d.Position()
+	return fmt.Sprintf("%s:%d:%d: info: %s [%s]", d.Path(), line, col, source.EscapeControl(d.Message), d.RuleID)
 }
 
 // snippet returns the source line holding start and a ^~~~ marker under
 // start..end (cut at the end of the line).
-func snippet(body []byte, start, end int) (string, string) {
-	ls := strings.LastIndexByte(string(body[:start]), '\n') + 1
-	le := strings.IndexByte(string(body[start:]), '\n')
-	if le < 0 {
-		le = len(body)
-	} else {
-		le += start
-	}
-	line := strings.TrimRight(string(body[ls:le]), "\r")
-	if end > le {
-		end = le
-	}
+func snippet(f *source.File, start, end int) (string, string) {
+	n, _ := f.Position(start)
+	ls, line := f.LineStart(n), f.LineText(n)
+	end = min(end, ls+len(line))
 	var pad strings.Builder
-	for _, c := range body[ls:start] {
+	for _, c := range f.Body[ls:start] {
 		if c == '\t' {
 			pad.WriteByte('\t')
 		} else {
 			pad.WriteByte(' ')
 		}
 	}
-	n := end - start
-	if n < 1 {
-		n = 1
-	}
-	return line, pad.String() + "^" + strings.Repeat("~", n-1)
+	return line, pad.String() + "^" + strings.Repeat("~", max(end-start, 1)-1)
 }
 
 // ghEscape escapes a GitHub workflow command's data (and, with prop, a
@@ -127,17 +130,15 @@ func ghEscape(s string, prop bool) string {
 }
 
 // writeGitHub prints GitHub Actions annotations.
-func writeGitHub(w io.Writer, files []fileResult) {
-	for _, f := range files {
-		for _, d := range f.res.Diagnostics {
-			level := map[devcontainer.Severity]string{devcontainer.SeverityError: "error", devcontainer.SeverityWarning: "warning"}[d.Severity]
-			if level == "" {
-				level = "notice"
-			}
-			line, col := d.Position()
-			fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s [%s]\n", level,
-				ghEscape(slash(d.Path()), true), line, col, ghEscape("devfix "+d.RuleID, true), ghEscape(d.Message, false), d.RuleID)
+func writeGitHub(w io.Writer, diags []devcontainer.Diagnostic) {
+	for _, d := range diags {
+		level := map[devcontainer.Severity]string{devcontainer.SeverityError: "error", devcontainer.SeverityWarning: "warning"}[d.Severity]
+		if level == "" {
+			level = "notice"
 		}
+		line, col := d.Position()
+		fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s [%s]\n", level,
+			ghEscape(slash(d.Path()), true), line, col, ghEscape("devfix "+d.RuleID, true), ghEscape(d.Message, false), d.RuleID)
 	}
 }
 
@@ -158,7 +159,7 @@ func sarifLevel(s devcontainer.Severity) string {
 // finding with its region. Columns are byte columns (SARIF's default unit
 // is UTF-16 code units); the run says so, and each region also carries its
 // exact byte offset and length.
-func writeSARIF(w io.Writer, files []fileResult, version string) error {
+func writeSARIF(w io.Writer, diags []devcontainer.Diagnostic, version string) error {
 	type msg struct {
 		Text     string `json:"text"`
 		Markdown string `json:"markdown,omitempty"`
@@ -184,24 +185,22 @@ func writeSARIF(w io.Writer, files []fileResult, version string) error {
 		})
 	}
 	results := []map[string]any{}
-	for _, f := range files {
-		for _, d := range f.res.Diagnostics {
-			line, col := d.Position()
-			endLine, endCol := d.Loc.File.Position(max(d.Loc.End, d.Loc.Start))
-			bom := 0
-			if d.Loc.File.BOM {
-				bom = 3
-			}
-			results = append(results, map[string]any{
-				"ruleId": d.RuleID, "ruleIndex": index[d.RuleID], "level": sarifLevel(d.Severity),
-				"message": msg{Text: d.Message},
-				"locations": []any{map[string]any{"physicalLocation": map[string]any{
-					"artifactLocation": map[string]any{"uri": slash(d.Path())},
-					"region": map[string]any{"startLine": line, "startColumn": col, "endLine": endLine, "endColumn": endCol,
-						"byteOffset": d.Loc.Start + bom, "byteLength": d.Loc.End - d.Loc.Start},
-				}}},
-			})
+	for _, d := range diags {
+		line, col := d.Position()
+		endLine, endCol := d.Loc.File.Position(max(d.Loc.End, d.Loc.Start))
+		bom := 0
+		if d.Loc.File.BOM {
+			bom = 3
 		}
+		results = append(results, map[string]any{
+			"ruleId": d.RuleID, "ruleIndex": index[d.RuleID], "level": sarifLevel(d.Severity),
+			"message": msg{Text: d.Message},
+			"locations": []any{map[string]any{"physicalLocation": map[string]any{
+				"artifactLocation": map[string]any{"uri": slash(d.Path())},
+				"region": map[string]any{"startLine": line, "startColumn": col, "endLine": endLine, "endColumn": endCol,
+					"byteOffset": d.Loc.Start + bom, "byteLength": d.Loc.End - d.Loc.Start},
+			}}},
+		})
 	}
 	log := map[string]any{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -167,6 +167,29 @@ func TestDoctorAgreesWithLint(t *testing.T) {
 	if c.Detail != "1 config(s), 0 finding(s)" || c.Status != statusOK {
 		t.Errorf("doctor: %+v, lint: clean", c)
 	}
+
+	// Bad input is bad input for both: doctor fails with lint's own line.
+	env = memEnv(t, map[string]string{
+		"/w/.devcontainer.json": `{"image": "debian:12"}`,
+		"/w/.devfix.jsonc":      `{"engine": "podmn"}`,
+	})
+	want := `.devfix.jsonc:1:12: "engine" must be "docker" or "podman"`
+	if r := devfix(t, env, "lint", "/w"); r.code != ExitBadInput || !strings.Contains(r.stderr, "/w/"+want) {
+		t.Fatalf("lint: exit %d, want 2 and %q\n%s", r.code, want, r.stderr)
+	}
+	env.Fs = afero.NewBasePathFs(env.Fs, "/w")
+	d = doctor{env: env, s: newSession(env, lintFlags{})}
+	_, checks := d.settings()
+	if len(checks) != 1 {
+		t.Fatalf("settings checks: %+v", checks)
+	}
+	settings, configs := checks[0], d.configs()
+	if settings.Status != statusFail || !strings.Contains(settings.Detail, want) {
+		t.Errorf("settings check: %+v", settings)
+	}
+	if configs.Status != statusFail || !strings.Contains(configs.Detail, want) {
+		t.Errorf("configs check: %+v", configs)
+	}
 }
 
 // A config that is fine lints clean offline: what devfix could not learn is
@@ -316,5 +339,28 @@ func TestApplyConfigsSharingComposeFile(t *testing.T) {
 	}
 	if r := devfix(t, env, append([]string{"apply", "--check"}, args...)...); r.code != ExitOK {
 		t.Errorf("--check after apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A finding in a compose file two configs share is listed once; apply
+// marks what remains at info severity as lint does.
+func TestSharedFindingsOnceAndInfoInApply(t *testing.T) {
+	compose := "services:\n  a:\n    image: x\n    privileged: true\n"
+	config := func(svc string) string {
+		return `{"dockerComposeFile": "../../docker-compose.yml", "service": "` + svc + `", "remoteUser": "root", "updateRemoteUserUID": false}`
+	}
+	env := memEnv(t, map[string]string{
+		"/r/docker-compose.yml":                  compose,
+		"/r/.devcontainer/one/devcontainer.json": config("a"),
+		"/r/.devcontainer/two/devcontainer.json": config("a"),
+		"/r/.devfix.jsonc":                       `{"rules": {"privileged-container": "info"}}`,
+	})
+	r := devfix(t, env, "lint", "--engine", "docker", "/r")
+	if n := strings.Count(r.stdout, "[privileged-container]"); n != 1 {
+		t.Errorf("the shared finding is listed %d times, want once:\n%s", n, r.stdout)
+	}
+	r = devfix(t, env, "apply", "--engine", "docker", "/r")
+	if !strings.Contains(r.stderr, ": info: ") || !strings.Contains(r.stderr, "[privileged-container]") {
+		t.Errorf("apply does not mark the info finding:\n%s", r.stderr)
 	}
 }

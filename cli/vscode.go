@@ -137,13 +137,14 @@ func (d doctor) contextCheck() []check {
 	return out
 }
 
-// composeV1 reports whether docker-compose (v1) is on PATH and the compose
-// v2 plugin (docker compose) is not installed.
+// composeV1 reports whether the docker-compose on PATH is Python's v1 and
+// the compose v2 plugin (docker compose) is not installed.
 func (d doctor) composeV1() bool {
 	if d.env.LookPath == nil {
 		return false
 	}
-	if _, err := d.env.LookPath("docker-compose"); err != nil {
+	path, err := d.env.LookPath("docker-compose")
+	if err != nil {
 		return false
 	}
 	for _, dir := range []string{filepath.Join(d.env.home(), ".docker", "cli-plugins"), "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins"} {
@@ -151,5 +152,5 @@ func (d doctor) composeV1() bool {
 			return false
 		}
 	}
-	return true
+	return d.composeIsV1(path)
 }
