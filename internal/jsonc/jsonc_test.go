@@ -106,11 +106,30 @@ func TestAppendAndRemove(t *testing.T) {
 	}
 }
 
+// TestParseKeepsEverything: the file's bytes are kept, and so is the tree
+// read from them: packed, it is the body again (plus the newline lent to a
+// line comment that ends the file).
 func TestParseKeepsEverything(t *testing.T) {
-	for _, s := range []string{"\xef\xbb\xbf{}", "{} // no final newline", "{\r\n}\r\n", "[1,2,]"} {
-		d := mustParse(t, s)
-		if string(d.Bytes()) != s {
-			t.Errorf("Bytes() = %q, want %q", d.Bytes(), s)
+	for _, tc := range []struct {
+		in   string
+		lent bool // a newline lent to the tree
+	}{
+		{"\xef\xbb\xbf{}", false},
+		{"{} // no final newline", true},
+		{"{\r\n}\r\n", false},
+		{"[1,2,]", false},
+		{"{\"a\": [1, {\"b\": null}] /* c */}", false},
+	} {
+		d := mustParse(t, tc.in)
+		if string(d.Bytes()) != tc.in {
+			t.Errorf("Bytes() = %q, want %q", d.Bytes(), tc.in)
+		}
+		want := string(d.Body)
+		if tc.lent {
+			want += "\n"
+		}
+		if got := string(d.root.Pack()); got != want {
+			t.Errorf("%q: the tree packs to %q, want %q", tc.in, got, want)
 		}
 	}
 }

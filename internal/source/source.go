@@ -146,7 +146,8 @@ func (f *File) Errorf(off int, format string, args ...any) *Error {
 
 // Error is bad input: one line "path:line:col: message" (1-based line, byte
 // column; Line 0 means the place is unknown, and then only the path shows).
-// Control characters in the message are escaped, so it is always one line.
+// Control characters in the path and the message are escaped, so it is
+// always one line.
 type Error struct {
 	Path      string
 	Line, Col int
@@ -154,11 +155,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := EscapeControl(e.Msg)
+	path, msg := EscapeControl(e.Path), EscapeControl(e.Msg)
 	if e.Line == 0 {
-		return fmt.Sprintf("%s: %s", e.Path, msg)
+		return fmt.Sprintf("%s: %s", path, msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, msg)
+	return fmt.Sprintf("%s:%d:%d: %s", path, e.Line, e.Col, msg)
 }
 
 // EscapeControl writes control characters (and invalid UTF-8) as Go

@@ -20,8 +20,8 @@
 // Every place is a source.Loc found from the YAML node tree
 // (go.yaml.in/yaml/v4, the parser compose-go uses): the node's line and
 // character column turned into a byte offset, its end from its token.
-// [Project.ReplaceScalar] edits one scalar in place and checks the edit by
-// parsing the result again.
+// [Project.ReplaceVolumeSource] edits a volume's source in place and checks
+// the edit by parsing the result again.
 //
 // compose-go writes its warnings (an obsolete `version:`, an unset
 // variable in a nested default) to logrus's standard logger, which writes

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,14 +12,15 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// ReplaceScalar returns the edit that sets the scalar at `at` (a place
+// replaceScalar returns the edit that sets the scalar at `at` (a place
 // this project gave) to value, as a string. It replaces exactly the
-// scalar's token and keeps everything else byte for byte. The token keeps
-// its style where value means the same written that way, and is
-// double-quoted otherwise. The edit is checked by parsing the edited file:
-// the node must hold value and the rest of the tree must not change, or
-// there is an error (and no fix should be offered).
-func (p *Project) ReplaceScalar(at source.Loc, value string) (source.Edit, error) {
+// scalar's token and keeps everything else byte for byte (a comment on a
+// block scalar's header line, inside the token, is written again after the
+// new one). The token keeps its style where value means the same written
+// that way, and is double-quoted otherwise. The edit is checked by parsing
+// the edited file: the node must hold value and the rest of the tree must
+// not change, or there is an error (and no fix should be offered).
+func (p *Project) replaceScalar(at source.Loc, value string) (source.Edit, error) {
 	f, n, err := p.nodeAt(at)
 	if err != nil {
 		return source.Edit{}, err
@@ -108,6 +110,7 @@ func (f *File) replaceScalar(n *yaml.Node, value string) (source.Edit, error) {
 		styles = []quoting{plain, double}
 	}
 	flow := f.inFlow(n)
+	comment := f.headerComment(n, start)
 	var lastErr error
 	for _, q := range styles {
 		text, ok := render(value, q, flow)
@@ -117,7 +120,7 @@ func (f *File) replaceScalar(n *yaml.Node, value string) (source.Edit, error) {
 		if start == end && start > 0 && (b[start-1] == ':' || b[start-1] == '-' || b[start-1] == ',') {
 			text = " " + text // a null written as nothing: `key:` becomes `key: value`
 		}
-		e := source.Edit{File: f.Src, Start: start, End: end, New: text}
+		e := source.Edit{File: f.Src, Start: start, End: end, New: text + comment}
 		if lastErr = f.check(n, e, value); lastErr == nil {
 			return e, nil
 		}
@@ -126,6 +129,29 @@ func (f *File) replaceScalar(n *yaml.Node, value string) (source.Edit, error) {
 		lastErr = errors.New("cannot be written")
 	}
 	return source.Edit{}, fmt.Errorf("cannot set %s to %q: %w", f.ptrs[n], value, lastErr)
+}
+
+// headerComment is the comment on the header line of a block scalar
+// whose token starts at start, with the blanks before it, or "". The
+// token's span holds it, and the tree has no trace of it (the parser drops
+// it), so a replacement writes it again after the new token.
+func (f *File) headerComment(n *yaml.Node, start int) string {
+	b := f.Src.Body
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 || start >= len(b) || (b[start] != '|' && b[start] != '>') {
+		return ""
+	}
+	i := start + 1 // past '|' or '>'
+	for i < len(b) && (b[i] == '+' || b[i] == '-' || (b[i] >= '1' && b[i] <= '9')) {
+		i++
+	}
+	end := i
+	for end < len(b) && breakLen(b, end) == 0 {
+		end++
+	}
+	if !bytes.Contains(b[i:end], []byte("#")) {
+		return ""
+	}
+	return string(b[i:end])
 }
 
 // replaceInside tries the smallest edit for a value that keeps the text

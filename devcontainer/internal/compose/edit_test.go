@@ -91,6 +91,10 @@ func TestReplaceScalar(t *testing.T) {
 			"\ufeffservices:\n  app:\n    image: x\n    user: root\n", nil},
 		{"block scalar", "services:\n  app:\n    image: x\n    user: |\n      vscode\n\n    privileged: true\n", user, "root",
 			"services:\n  app:\n    image: x\n    user: root\n\n    privileged: true\n", nil},
+		{"block scalar's header comment kept", "services:\n  app:\n    image: x\n    user: | # keep me\n      vscode\n\n    privileged: true\n", user, "root",
+			"services:\n  app:\n    image: x\n    user: root # keep me\n\n    privileged: true\n", nil},
+		{"folded block scalar's header comment kept, CRLF", "services:\r\n  app:\r\n    image: x\r\n    user: >-2\t# devfix-ignore-line x \r\n      vscode\r\n", user, "1000",
+			"services:\r\n  app:\r\n    image: x\r\n    user: \"1000\"\t# devfix-ignore-line x \r\n", nil},
 		{"multi-line plain", "services:\n  app:\n    image: x\n    user: a\n      b\n    privileged: true\n", user, "root",
 			"services:\n  app:\n    image: x\n    user: root\n    privileged: true\n", nil},
 		{"null written as nothing", "services:\n  app:\n    image: x\n    environment:\n      FOO:\n",
@@ -114,7 +118,7 @@ func TestReplaceScalar(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, fsys := loadMem(t, tc.in)
-			e, err := p.ReplaceScalar(tc.at(p), tc.value)
+			e, err := p.replaceScalar(tc.at(p), tc.value)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,20 +149,20 @@ func TestReplaceScalar(t *testing.T) {
 func TestReplaceScalarErrors(t *testing.T) {
 	p, _ := loadMem(t, "services:\n  app:\n    image: x\n    user: vscode\n")
 	user, _ := p.Field("app", "user")
-	if _, err := p.ReplaceScalar(user, "a\xffb"); err == nil {
+	if _, err := p.replaceScalar(user, "a\xffb"); err == nil {
 		t.Error("invalid UTF-8 accepted")
 	}
 	svc, _ := p.Field("app")
-	if _, err := p.ReplaceScalar(svc, "x"); err == nil {
+	if _, err := p.replaceScalar(svc, "x"); err == nil {
 		t.Error("a mapping replaced as a scalar")
 	}
 	moved := user
 	moved.Start++
-	if _, err := p.ReplaceScalar(moved, "x"); err == nil {
+	if _, err := p.replaceScalar(moved, "x"); err == nil {
 		t.Error("a place that is no node accepted")
 	}
 	other, _ := loadMem(t, "services:\n  app:\n    image: x\n    user: vscode\n")
-	if _, err := p.ReplaceScalar(func() source.Loc { l, _ := other.Field("app", "user"); return l }(), "x"); err == nil {
+	if _, err := p.replaceScalar(func() source.Loc { l, _ := other.Field("app", "user"); return l }(), "x"); err == nil {
 		t.Error("a place of another project accepted")
 	}
 }

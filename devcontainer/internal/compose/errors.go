@@ -168,7 +168,7 @@ func (p *Project) composeError(err error) error {
 
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return p.referenceError(pe.Path, fmt.Sprintf("cannot read %s: %s", pe.Path, reason(pe)))
+		return p.unreadable(readError(pe.Path, pe))
 	}
 	for _, prefix := range []string{"failed to parse ", "validating "} {
 		if !strings.HasPrefix(msg, prefix) {
@@ -177,9 +177,6 @@ func (p *Project) composeError(err error) error {
 		f, rest, known := p.splitPath(strings.TrimPrefix(msg, prefix))
 		if !known {
 			break
-		}
-		if e, ok := p.failed[f]; ok {
-			return e
 		}
 		file := p.byPath[f]
 		if file == nil {
@@ -194,10 +191,8 @@ func (p *Project) composeError(err error) error {
 		return p.validationError(file, rest)
 	}
 	if m := extendRE.FindStringSubmatch(msg); m != nil {
-		if file := p.byPath[m[2]]; file != nil {
-			if n, key, depth := file.findDotted([]string{"services", m[1], "extends"}); n != nil && depth == 3 {
-				return file.nodeError(n, key, false, fmt.Sprintf("cannot extend service %q: %s", m[1], m[3]))
-			}
+		if e := p.extendsError(m[2], m[1], fmt.Sprintf("cannot extend service %q: %s", m[1], m[3])); e != nil {
+			return e
 		}
 	}
 	if m := interpRE.FindStringSubmatch(msg); m != nil {
@@ -215,10 +210,8 @@ func (p *Project) composeError(err error) error {
 		}
 	}
 	if m := circularRE.FindStringSubmatch(msg); m != nil {
-		if file := p.byPath[m[2]]; file != nil {
-			if n, key, depth := file.findDotted([]string{"services", m[1], "extends"}); n != nil && depth == 3 {
-				return file.nodeError(n, key, false, "extends cycle: "+oneLine(strings.TrimPrefix(msg, "Circular reference:")))
-			}
+		if e := p.extendsError(m[2], m[1], "extends cycle: "+strings.TrimPrefix(msg, "Circular reference:")); e != nil {
+			return e
 		}
 	}
 	for i, w := range strings.Fields(msg) {
@@ -240,14 +233,20 @@ func (p *Project) composeError(err error) error {
 	return &source.Error{Path: p.given[0].Src.Path, Msg: oneLine(msg)}
 }
 
+// extendsError places msg at the extends of a service in the file at path,
+// or is nil.
+func (p *Project) extendsError(path, service, msg string) error {
+	if file := p.byPath[path]; file != nil {
+		if n, key, depth := file.findDotted([]string{"services", service, "extends"}); n != nil && depth == 3 {
+			return file.nodeError(n, key, false, msg)
+		}
+	}
+	return nil
+}
+
 // splitPath splits "<path>: <rest>" where path is a file compose-go read.
 func (p *Project) splitPath(s string) (path, rest string, ok bool) {
 	for name := range p.byPath {
-		if strings.HasPrefix(s, name+": ") {
-			return name, s[len(name)+2:], true
-		}
-	}
-	for name := range p.failed {
 		if strings.HasPrefix(s, name+": ") {
 			return name, s[len(name)+2:], true
 		}
@@ -423,72 +422,19 @@ func (f *File) nodeError(n, key *yaml.Node, keyOnly bool, msg string) *source.Er
 	return f.Src.Errorf(s, "%s", oneLine(msg))
 }
 
-// failure is the error for a file named by include or extends that
-// cannot be used: an error in the file itself, or its reference that
-// names a file that cannot be read.
-func (p *Project) failure(name string) error {
-	err := p.failed[name]
+// unreadable places err, about a file named by include, env_file or
+// extends that cannot be read (a *source.Error without a line), at the
+// first entry that names the file.
+func (p *Project) unreadable(err error) error {
 	var se *source.Error
-	if errors.As(err, &se) && se.Line > 0 {
+	if !errors.As(err, &se) {
 		return err
 	}
-	msg := "cannot read " + name
-	if se != nil {
-		msg += strings.TrimPrefix(se.Msg, "cannot read")
+	r, ok := p.refs[se.Path]
+	if !ok {
+		return err
 	}
-	return p.referenceError(name, msg)
-}
-
-// referenceError places msg, about a file, at the include, env_file or
-// extends entry that names it; else it is about the file.
-func (p *Project) referenceError(name, msg string) error {
-	for _, f := range p.Files {
-		for d := range f.Docs {
-			root := docRoot(f.Docs[d])
-			if list := deref(mapGet(root, "include")); list != nil && list.Kind == yaml.SequenceNode {
-				for _, item := range list.Content {
-					item = deref(item)
-					paths := []*yaml.Node{item}
-					if item.Kind == yaml.MappingNode {
-						paths = nil
-						pn := deref(mapGet(item, "path"))
-						if pn != nil && pn.Kind == yaml.SequenceNode {
-							paths = pn.Content
-						} else if pn != nil {
-							paths = []*yaml.Node{pn}
-						}
-					}
-					if item.Kind == yaml.MappingNode {
-						if ef := deref(mapGet(item, "env_file")); ef != nil && ef.Kind == yaml.SequenceNode {
-							paths = append(paths, ef.Content...)
-						} else if ef != nil {
-							paths = append(paths, ef)
-						}
-					}
-					for _, n := range paths {
-						if n = deref(n); n != nil && n.Kind == yaml.ScalarNode && absIn(f.dir, f.interp(n.Value)) == name {
-							return f.nodeError(n, nil, false, msg)
-						}
-					}
-				}
-			}
-			services := deref(mapGet(root, "services"))
-			if services == nil || services.Kind != yaml.MappingNode {
-				continue
-			}
-			for i := 1; i < len(services.Content); i += 2 {
-				ext := deref(mapGet(services.Content[i], "extends"))
-				file := deref(mapGet(ext, "file"))
-				if file != nil && file.Kind == yaml.ScalarNode && absIn(f.dir, f.interp(file.Value)) == name {
-					return f.nodeError(file, nil, false, msg)
-				}
-			}
-		}
-	}
-	if e, ok := p.failed[name]; ok {
-		return e
-	}
-	return &source.Error{Path: name, Msg: oneLine(msg)}
+	return r.f.nodeError(r.n, nil, false, fmt.Sprintf("cannot read %s: %s", se.Path, strings.TrimPrefix(se.Msg, "cannot read: ")))
 }
 
 // volumeSpecError places an error about a volume spec ("invalid spec:

@@ -95,6 +95,24 @@ func TestLoadErrors(t *testing.T) {
 			"compose.yml":     "include:\n  - path: inc/compose.yml\n    env_file: [inc/missing.env]\n",
 			"inc/compose.yml": "services:\n  db:\n    image: x\n",
 		}, nil, "DIR/compose.yml:3:16: cannot read DIR/inc/missing.env: no such file or directory"},
+		{"syntax error in .env", map[string]string{
+			"compose.yml": "services:\n  app:\n    image: x\n",
+			".env":        "A=1\nB C=2\n",
+		}, nil, "DIR/.env:2:1: key cannot contain a space"},
+		{"syntax error in an include's env_file", map[string]string{
+			"compose.yml":     "include:\n  - path: inc/compose.yml\n    env_file: [inc/bad.env]\n",
+			"inc/compose.yml": "services:\n  db:\n    image: x\n",
+			"inc/bad.env":     "A=1\n\nexport B=\"x\nC=2\n",
+		}, nil, "DIR/inc/bad.env:3:10: unterminated quoted value \"x"},
+		{"unterminated quote in .env, the same text escaped after it", map[string]string{
+			"compose.yml": "services:\n  app:\n    image: x\n",
+			".env":        "A=\"x\n  \\\"x\nB=1\n",
+		}, nil, "DIR/.env:1:3: unterminated quoted value \"x"},
+		{"include's env_file fails without a line", map[string]string{
+			"compose.yml":     "include:\n  - path: inc/compose.yml\n    env_file: [inc/bad.env]\n",
+			"inc/compose.yml": "services:\n  db:\n    image: x\n",
+			"inc/bad.env":     "A=${B:?need b}\n",
+		}, nil, "DIR/compose.yml:3:16: cannot read DIR/inc/bad.env: required variable B is missing a value: need b"},
 		{"error in an extended file", map[string]string{
 			"compose.yml": "services:\n  app:\n    extends: {file: base.yml, service: base}\n",
 			"base.yml":    "services:\n  base:\n    image: x\n    user: [1]\n",
@@ -153,5 +171,48 @@ func TestLoadMemFs(t *testing.T) {
 	}
 	if p.Model.Name != "devcontainer" {
 		t.Errorf("project name %q", p.Model.Name)
+	}
+}
+
+// TestLoadReferenceNotOnOS: compose-go reads the files that include and
+// extends name from the OS; one that is only in the afero.Fs is an error
+// at the entry that names it.
+func TestLoadReferenceNotOnOS(t *testing.T) {
+	const dir = "/nowhere/.devcontainer"
+	for _, tc := range []struct{ name, compose, want string }{
+		{"include", "services:\n  app:\n    image: x\ninclude:\n  - other.yml\n",
+			dir + "/compose.yml:5:5: cannot read " + dir + "/other.yml: no such file or directory"},
+		{"extends", "services:\n  app:\n    extends: {service: b, file: other.yml}\n",
+			dir + "/compose.yml:3:33: cannot read " + dir + "/other.yml: no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := afero.NewMemMapFs()
+			afero.WriteFile(fsys, dir+"/compose.yml", []byte(tc.compose), 0o644)
+			afero.WriteFile(fsys, dir+"/other.yml", []byte("services:\n  b:\n    image: y\n"), 0o644)
+			_, err := Load(context.Background(), Options{Fs: fsys, Files: []string{dir + "/compose.yml"}})
+			var nl *NotLoadedError
+			if !errors.As(err, &nl) || err.Error() != tc.want {
+				t.Errorf("got  %T %v\nwant %s", err, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadEnvSyntaxIsBadInput: a syntax error in an include's env_file is
+// bad input at its line, as one in the .env beside the first file is, not
+// a file compose cannot load here.
+func TestLoadEnvSyntaxIsBadInput(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"compose.yml":     "include:\n  - path: inc/compose.yml\n    env_file: inc/bad.env\n",
+		"inc/compose.yml": "services:\n  db:\n    image: x\n",
+		"inc/bad.env":     "# vars\nA=1\n  B C=2\n",
+	})
+	_, err := load(t, dir, nil, "compose.yml")
+	var nl *NotLoadedError
+	if err == nil || errors.As(err, &nl) {
+		t.Fatalf("want bad input, got %T %v", err, err)
+	}
+	if got, want := strings.ReplaceAll(err.Error(), dir, "DIR"), "DIR/inc/bad.env:3:3: key cannot contain a space"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -46,9 +48,9 @@ type Project struct {
 	env      func(string) (string, bool)
 	given    []*File
 	byPath   map[string]*File
-	failed   map[string]error // files named by include or extends that could not be read or parsed
-	failures []string         // their paths, in the order met
-	envTexts [][]byte         // the env files of includes
+	refs     map[string]reference // the first include, env_file or extends entry that names each file
+	failed   error                // why the first file named by one cannot be used
+	envTexts [][]byte             // the env files of includes
 	incCache map[docKey][][]*File
 }
 
@@ -83,7 +85,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		fs:     fsys,
 		dir:    filepath.Dir(o.Files[0]),
 		byPath: map[string]*File{},
-		failed: map[string]error{},
+		refs:   map[string]reference{},
 	}
 
 	texts := [][]byte{}
@@ -123,13 +125,12 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	}
 	// compose-go reads these files from the OS itself: it only gets to
 	// when they could be read here, through the Fs, as regular files.
-	if len(p.failures) > 0 {
-		err := p.failure(p.failures[0])
+	if p.failed != nil {
 		var se *source.Error
-		if errors.As(p.failed[p.failures[0]], &se) && se.Line > 0 {
-			return nil, err // a syntax error in that file
+		if errors.As(p.failed, &se) && se.Line > 0 {
+			return nil, p.failed // a syntax error in that file
 		}
-		return nil, &NotLoadedError{Err: err, Files: p.Files}
+		return nil, &NotLoadedError{Err: p.unreadable(p.failed), Files: p.Files}
 	}
 	for _, f := range p.Files {
 		texts = append(texts, f.Src.Body)
@@ -221,6 +222,7 @@ func reason(err error) string {
 
 // readEnvFile reads a .env file if it exists (or fails if required): its
 // values, with ${VAR} in them resolved against lookup and the lines before.
+// A syntax error is a *source.Error at its line.
 func readEnvFile(fsys afero.Fs, path string, lookup func(string) (string, bool), required bool) (map[string]string, []byte, error) {
 	if st, err := fsys.Stat(path); (err != nil || st.IsDir()) && !required {
 		return nil, nil, nil
@@ -231,9 +233,49 @@ func readEnvFile(fsys afero.Fs, path string, lookup func(string) (string, bool),
 	}
 	vars, err := dotenv.ParseWithLookup(bytes.NewReader(data), dotenv.LookupFn(lookup))
 	if err != nil {
-		return nil, nil, &source.Error{Path: path, Msg: oneLine(err.Error())}
+		return nil, nil, envError(source.New(path, data), err)
 	}
 	return vars, data, nil
+}
+
+// envError places an error of compose's .env parser ("line N: problem";
+// a failed ${VAR:?err} has no line) in the file: at the first non-blank
+// of the line, or for an unterminated quoted value at its opening quote.
+func envError(f *source.File, err error) *source.Error {
+	m := lineOnlyRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &source.Error{Path: f.Path, Msg: oneLine(err.Error())}
+	}
+	b := f.Body
+	line, _ := strconv.Atoi(m[1])
+	off := f.LineStart(line)
+	for off < len(b) && (b[off] == ' ' || b[off] == '\t') {
+		off++
+	}
+	if text, ok := strings.CutPrefix(m[2], "unterminated quoted value "); ok {
+		// The parser's line is the file's last: it counts the lines it
+		// read looking for the closing quote. text is the value's line
+		// from its opening quote, and every quote after that one is
+		// escaped (an odd run of backslashes before it), or the value
+		// would have ended there: the opening quote is the last unescaped
+		// one where text starts and runs to a line's end.
+		for end := len(b); end > 0; {
+			i := bytes.LastIndex(b[:end], []byte(text))
+			if i < 0 {
+				break
+			}
+			esc := 0
+			for i-esc > 0 && b[i-esc-1] == '\\' {
+				esc++
+			}
+			if after := i + len(text); esc%2 == 0 && (after == len(b) || b[after] == '\n') {
+				off = i
+				break
+			}
+			end = i + len(text) - 1
+		}
+	}
+	return f.Errorf(off, "%s", oneLine(m[2]))
 }
 
 var wordRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)

@@ -103,32 +103,59 @@ func (f *File) interp(s string) string {
 	return out
 }
 
-// strings returns a scalar's value, or a sequence's scalar values,
-// interpolated.
-func (f *File) stringList(n *yaml.Node) []string {
+// scalars returns a scalar, or a sequence's scalar items (aliases
+// followed).
+func scalars(n *yaml.Node) []*yaml.Node {
 	n = deref(n)
 	if n == nil {
 		return nil
 	}
 	if n.Kind == yaml.ScalarNode {
-		return []string{f.interp(n.Value)}
+		return []*yaml.Node{n}
 	}
-	var out []string
+	var out []*yaml.Node
 	if n.Kind == yaml.SequenceNode {
 		for _, c := range n.Content {
 			if c = deref(c); c != nil && c.Kind == yaml.ScalarNode {
-				out = append(out, f.interp(c.Value))
+				out = append(out, c)
 			}
 		}
 	}
 	return out
 }
 
-// fail records a file named by include or extends that cannot be used.
-func (p *Project) fail(name string, err error) {
-	if _, ok := p.failed[name]; !ok {
-		p.failed[name] = err
-		p.failures = append(p.failures, name)
+// stringList returns a scalar's value, or a sequence's scalar values,
+// interpolated.
+func (f *File) stringList(n *yaml.Node) []string {
+	var out []string
+	for _, c := range scalars(n) {
+		out = append(out, f.interp(c.Value))
+	}
+	return out
+}
+
+// A reference is the include, env_file or extends entry that names a file.
+type reference struct {
+	f *File
+	n *yaml.Node
+}
+
+// ref returns the absolute path that node n of f names (relative to f's
+// folder, interpolated), and remembers the first node that names each
+// path: an error about the file is placed there.
+func (p *Project) ref(f *File, n *yaml.Node) string {
+	name := absIn(f.dir, f.interp(n.Value))
+	if _, ok := p.refs[name]; !ok {
+		p.refs[name] = reference{f, n}
+	}
+	return name
+}
+
+// fail records a file named by include or extends that cannot be used; the
+// first one is the error.
+func (p *Project) fail(err error) {
+	if p.failed == nil {
+		p.failed = err
 	}
 }
 
@@ -142,12 +169,12 @@ func (p *Project) read(name, role, dir string, env func(string) (string, bool)) 
 	p.byPath[name] = nil
 	data, err := readRegular(p.fs, name)
 	if err != nil {
-		p.fail(name, readError(name, err))
+		p.fail(readError(name, err))
 		return nil
 	}
 	f, err := parseFile(name, data)
 	if err != nil {
-		p.fail(name, err)
+		p.fail(err)
 		return nil
 	}
 	f.role, f.dir, f.env = role, dir, env
@@ -178,23 +205,27 @@ func (p *Project) includesOf(f *File, d int) [][]*File {
 	if list != nil && list.Kind == yaml.SequenceNode {
 		for _, item := range list.Content {
 			item = deref(item)
-			var paths, envFiles []string
+			var pathNodes, envNodes []*yaml.Node
 			projDir := ""
 			switch item.Kind {
 			case yaml.ScalarNode:
-				paths = []string{f.interp(item.Value)}
+				pathNodes = []*yaml.Node{item}
 			case yaml.MappingNode:
-				paths = f.stringList(mapGet(item, "path"))
-				envFiles = f.stringList(mapGet(item, "env_file"))
+				pathNodes = scalars(mapGet(item, "path"))
+				envNodes = scalars(mapGet(item, "env_file"))
 				if pd := f.stringList(mapGet(item, "project_directory")); len(pd) == 1 {
 					projDir = pd[0]
 				}
 			}
-			if len(paths) == 0 {
+			if len(pathNodes) == 0 {
 				continue
 			}
-			for i := range paths {
-				paths[i] = absIn(f.dir, paths[i])
+			var paths, envFiles []string
+			for _, n := range pathNodes {
+				paths = append(paths, p.ref(f, n))
+			}
+			for _, n := range envNodes {
+				envFiles = append(envFiles, p.ref(f, n))
 			}
 			switch {
 			case projDir == "":
@@ -206,31 +237,10 @@ func (p *Project) includesOf(f *File, d int) [][]*File {
 			if !required {
 				envFiles = []string{filepath.Join(projDir, ".env")}
 			}
+			// What the included files see: f's environment first, then
+			// what their env files set (each file sees the ones before).
 			vars := map[string]string{}
 			parent := f.env
-			for _, ef := range envFiles {
-				if ef == "/dev/null" {
-					continue
-				}
-				lookup := func(k string) (string, bool) {
-					if parent != nil {
-						if v, ok := parent(k); ok {
-							return v, true
-						}
-					}
-					v, ok := vars[k]
-					return v, ok
-				}
-				got, text, err := readEnvFile(p.fs, absIn(f.dir, ef), lookup, required)
-				if err != nil {
-					p.fail(absIn(f.dir, ef), err)
-					continue
-				}
-				p.envTexts = append(p.envTexts, text)
-				for k, v := range got {
-					vars[k] = v
-				}
-			}
 			env := func(k string) (string, bool) {
 				if parent != nil {
 					if v, ok := parent(k); ok {
@@ -239,6 +249,20 @@ func (p *Project) includesOf(f *File, d int) [][]*File {
 				}
 				v, ok := vars[k]
 				return v, ok
+			}
+			for _, ef := range envFiles {
+				if ef == "/dev/null" {
+					continue
+				}
+				got, text, err := readEnvFile(p.fs, ef, env, required)
+				if err != nil {
+					p.fail(err)
+					continue
+				}
+				p.envTexts = append(p.envTexts, text)
+				for k, v := range got {
+					vars[k] = v
+				}
 			}
 			var files []*File
 			for _, name := range paths {
@@ -280,11 +304,11 @@ func (p *Project) extendsOf(f *File, svc *yaml.Node) (*File, string) {
 		if len(name) != 1 {
 			return nil, ""
 		}
-		file := f.stringList(mapGet(ext, "file"))
+		file := scalars(mapGet(ext, "file"))
 		if len(file) != 1 {
 			return f, name[0]
 		}
-		target := absIn(f.dir, file[0])
+		target := p.ref(f, file[0])
 		g := p.read(target, "extends", filepath.Dir(target), f.env)
 		if g == nil {
 			return nil, ""
@@ -363,10 +387,15 @@ func (p *Project) Service(name string) (source.Loc, bool) {
 	if len(ls) == 0 {
 		return source.Loc{}, false
 	}
+	return nameLoc(ls), true
+}
+
+// nameLoc is the place of the name in the top layer, about its value.
+func nameLoc(ls []layer) source.Loc {
 	top := ls[len(ls)-1]
 	l := top.f.loc(top.key)
 	l.Ptrs = []string{top.f.ptrs[top.val]}
-	return l, true
+	return l
 }
 
 // Field returns where a setting of a service comes from: keys name it
@@ -396,10 +425,7 @@ func (p *Project) Resource(kind, name string, keys ...string) (source.Loc, bool)
 	if len(ls) == 0 {
 		return source.Loc{}, false
 	}
-	top := ls[len(ls)-1]
-	l := top.f.loc(top.key)
-	l.Ptrs = []string{top.f.ptrs[top.val]}
-	return l, false
+	return nameLoc(ls), false
 }
 
 // search finds keys in the layers, highest first.

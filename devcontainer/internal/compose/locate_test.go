@@ -116,6 +116,30 @@ func TestLocate(t *testing.T) {
 			},
 		},
 		{
+			name: "an include's env files: each sees the ones before, the environment wins",
+			files: map[string]string{
+				"compose.yml":     "include:\n  - path: inc/compose.yml\n    env_file: [inc/a.env, inc/b.env]\n",
+				"inc/compose.yml": "services:\n  db:\n    image: x\n    volumes:\n      - /x:${DST}\n      - /y:${TOP}\n",
+				"inc/a.env":       "BASE=/from-a\nTOP=/from-a\n",
+				"inc/b.env":       "DST=${BASE}/dst\n",
+			},
+			env:  map[string]string{"TOP": "/from-env"},
+			load: []string{"compose.yml"},
+			model: func(t *testing.T, p *Project) {
+				var got []string
+				for _, v := range p.Model.Services["db"].Volumes {
+					got = append(got, v.Target)
+				}
+				if diff := cmp.Diff([]string{"/from-a/dst", "/from-env"}, got); diff != "" {
+					t.Errorf("targets (-want +got):\n%s", diff)
+				}
+			},
+			queries: []query{
+				{"target from the second env file", volume(t, "db", "/from-a/dst"), "inc/compose.yml:5:9 /services/db/volumes/0 `/x:${DST}`"},
+				{"target from the environment", volume(t, "db", "/from-env"), "inc/compose.yml:6:9 /services/db/volumes/1 `/y:${TOP}`"},
+			},
+		},
+		{
 			name: "the including file on top of the include, extends under a later file",
 			files: map[string]string{
 				"compose.yml":     "include:\n  - path: [inc/compose.yml, inc/over.yml]\nservices:\n  db:\n    user: \"0\"\n  app:\n    extends: base\n  base:\n    image: x\n    user: vscode\n    cap_add: [SYS_PTRACE]\n",
