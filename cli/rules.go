@@ -40,7 +40,7 @@ func runRules(env *Env, format string, args []string) int {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSEVERITY\tSTRATEGIES\tENGINES\tTITLE")
 		for _, r := range devcontainer.Rules() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(strategies(r), ","), strings.Join(devcontainer.RuleEngines(r), ","), r.Title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(devcontainer.RuleStrategies(r), ","), strings.Join(devcontainer.RuleEngines(r), ","), r.Title)
 		}
 		tw.Flush()
 	case "markdown":
@@ -48,7 +48,7 @@ func runRules(env *Env, format string, args []string) int {
 	case "json":
 		var out []jsonRule
 		for _, r := range devcontainer.Rules() {
-			out = append(out, jsonRule{r.ID, r.Severity.String(), strategies(r), devcontainer.RuleEngines(r), r.Title, r.Doc, r.Bad, r.Good})
+			out = append(out, jsonRule{r.ID, r.Severity.String(), devcontainer.RuleStrategies(r), devcontainer.RuleEngines(r), r.Title, r.Doc, r.Bad, r.Good})
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -61,14 +61,4 @@ func runRules(env *Env, format string, args []string) int {
 		return ExitBadInput
 	}
 	return ExitOK
-}
-
-func strategies(r *devcontainer.Rule) []string {
-	var out []string
-	for _, s := range devcontainer.Strategies {
-		if r.AppliesTo(s) {
-			out = append(out, string(s))
-		}
-	}
-	return out
 }

@@ -24,13 +24,22 @@ type composeSide struct {
 	service     string   // the dev container's service
 	runServices []string // "runServices", nil when not set
 	proj        *compose.Project
-	yaml        []*compose.File // the files read, also when compose could not load them
-	notLoaded   error           // why compose could not load them here
+	yaml        []*compose.File         // the files read, also when compose could not load them
+	abs         map[*source.File]string // each file's absolute path, as compose-go read it
+	dir, absDir string                  // the config's folder, as given and absolute
+	notLoaded   error                   // why compose could not load them here
+	started     []types.ServiceConfig   // the services `devcontainer up` starts
 }
 
-// load reads and parses a config and, for a compose config, its compose
-// files.
-func load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+// Load reads a config, and for a compose config the compose files it names
+// (interpolated with lookupEnv and the .env file, as compose does). Bad input
+// is one line: "path:line:col: what is wrong". Compose files that parse but
+// that compose cannot load here (a file missing, a variable unset) are not
+// bad input: the compose checks are skipped with a note.
+//
+// The compose files are named in messages as the config is: relative to the
+// config's folder as given (compose-go itself reads them by absolute path).
+func Load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	data, err := afero.ReadFile(fsys, path)
 	if err != nil {
 		return nil, DescribeFileError(fsys, path, err)
@@ -52,10 +61,11 @@ func load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string
 	}
 	c.compose = cs
 	var files []string
-	dir, _ := filepath.Abs(filepath.Dir(path))
+	cs.dir = filepath.Dir(path)
+	cs.absDir, _ = filepath.Abs(cs.dir)
 	for _, f := range append([]jsonc.Node{dcf}, dcf.Children()...) {
 		if f.Kind() == jsonc.String {
-			files = append(files, filepath.Join(dir, f.Str()))
+			files = append(files, filepath.Join(cs.absDir, f.Str()))
 		}
 	}
 	if len(files) == 0 {
@@ -64,24 +74,48 @@ func load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string
 	}
 	proj, err := compose.Load(ctx, compose.Options{Fs: fsys, Files: files, LookupEnv: lookupEnv})
 	var nl *compose.NotLoadedError
+	var se *source.Error
 	switch {
 	case errors.As(err, &nl):
+		if errors.As(nl.Err, &se) {
+			se.Path = cs.shown(se.Path)
+		}
 		cs.notLoaded, cs.yaml = nl.Err, nl.Files
 	case err != nil:
+		if errors.As(err, &se) {
+			se.Path = cs.shown(se.Path)
+		}
 		return nil, err
 	default:
 		cs.proj, cs.yaml = proj, proj.Files
+		cs.started = cs.startedServices()
+	}
+	cs.abs = map[*source.File]string{}
+	for _, f := range cs.yaml {
+		cs.abs[f.Src] = f.Src.Path
+		f.Src.Path = cs.shown(f.Src.Path)
 	}
 	return c, nil
 }
 
-// Load reads a config, and for a compose config the compose files it names
-// (interpolated with lookupEnv and the .env file, as compose does). Bad input
-// is one line: "path:line:col: what is wrong". Compose files that parse but
-// that compose cannot load here (a file missing, a variable unset) are not
-// bad input: the compose checks are skipped with a note.
-func Load(ctx context.Context, fsys afero.Fs, path string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	return load(ctx, fsys, path, lookupEnv)
+// shown names an absolute path (as compose-go gives them) the way the user
+// named the config: from its folder as given.
+func (cs *composeSide) shown(p string) string {
+	if rel, err := filepath.Rel(cs.absDir, p); err == nil {
+		return filepath.Join(cs.dir, rel)
+	}
+	return p
+}
+
+// readPath is the name the filesystem knows f by: the config's path as
+// given, a compose file's absolute path.
+func (c *Config) readPath(f *source.File) string {
+	if c.compose != nil {
+		if p, ok := c.compose.abs[f]; ok {
+			return p
+		}
+	}
+	return f.Path
 }
 
 func (cs *composeSide) files() []*source.File {
@@ -104,12 +138,9 @@ func (cs *composeSide) svc() *types.ServiceConfig {
 	return &s
 }
 
-// started are the services `devcontainer up` starts: runServices and the
-// service, else every service not behind a profile.
-func (cs *composeSide) started() []types.ServiceConfig {
-	if cs.proj == nil {
-		return nil
-	}
+// startedServices are the services `devcontainer up` starts: runServices
+// and the service, else every service not behind a profile; sorted by name.
+func (cs *composeSide) startedServices() []types.ServiceConfig {
 	var names []string
 	if cs.runServices != nil {
 		names = append(slices.Clone(cs.runServices), cs.service)
@@ -170,7 +201,7 @@ func (cs *composeSide) resolveImage(ctx context.Context, c *Config, o *Options, 
 				args[k] = *v
 			}
 		}
-		return dockerfileSide(ctx, o, f, df, s.Build.Target, args)
+		return dockerfileSide(ctx, o, f, df, cs.shown(df), s.Build.Target, args)
 	}
 	if s.Image == "" {
 		return imageSide{why: fmt.Sprintf("service %q names no image and no build", cs.service)}
@@ -230,7 +261,7 @@ func (cs *composeSide) checkNetworkShares(p *Pass, msg string) {
 }
 
 func (cs *composeSide) checkPorts(p *Pass) {
-	for _, s := range cs.started() {
+	for _, s := range cs.started {
 		for _, port := range s.Ports {
 			h, _, _ := strings.Cut(port.Published, "-")
 			n, err := strconv.Atoi(h)
@@ -243,13 +274,13 @@ func (cs *composeSide) checkPorts(p *Pass) {
 	}
 }
 
-func (cs *composeSide) resourceLimits() []composeLimit {
-	var out []composeLimit
-	for _, s := range cs.started() {
+func (cs *composeSide) resourceLimits() []limit {
+	var out []limit
+	for _, s := range cs.started {
 		add := func(set bool, what string, keys ...string) {
 			if set {
 				at, _ := cs.proj.Field(s.Name, keys...)
-				out = append(out, composeLimit{at, fmt.Sprintf("%s of service %q", what, s.Name)})
+				out = append(out, limit{at, fmt.Sprintf("%s of service %q", what, s.Name)})
 			}
 		}
 		add(s.MemLimit > 0, "mem_limit", "mem_limit")
@@ -262,23 +293,29 @@ func (cs *composeSide) resourceLimits() []composeLimit {
 	return out
 }
 
-// composeLimit is a resource limit in a compose file.
-type composeLimit struct {
-	at   source.Loc
-	what string
-}
-
-func (cs *composeSide) checkHostNetwork(p *Pass, msg string) {
-	for _, s := range cs.started() {
-		if s.NetworkMode == "host" {
-			at, _ := cs.proj.Field(s.Name, "network_mode")
-			p.Reportf(at, msg, fmt.Sprintf("network_mode: host of service %q", s.Name))
+// reportField reports the field key of each started service for which msg
+// says what is wrong ("" for nothing).
+func (cs *composeSide) reportField(p *Pass, key string, msg func(s *types.ServiceConfig) string) {
+	for i := range cs.started {
+		s := &cs.started[i]
+		if m := msg(s); m != "" {
+			at, _ := cs.proj.Field(s.Name, key)
+			p.Report(at, m)
 		}
 	}
 }
 
+func (cs *composeSide) checkHostNetwork(p *Pass, msg string) {
+	cs.reportField(p, "network_mode", func(s *types.ServiceConfig) string {
+		if s.NetworkMode != "host" {
+			return ""
+		}
+		return fmt.Sprintf(msg, fmt.Sprintf("network_mode: host of service %q", s.Name))
+	})
+}
+
 func (cs *composeSide) checkAppArmor(p *Pass, msg string) {
-	for _, s := range cs.started() {
+	for _, s := range cs.started {
 		for _, o := range s.SecurityOpt {
 			if strings.HasPrefix(o, "apparmor") {
 				at, _ := cs.proj.ListItem(s.Name, "security_opt", o)
@@ -289,22 +326,22 @@ func (cs *composeSide) checkAppArmor(p *Pass, msg string) {
 }
 
 func (cs *composeSide) checkPrivileged(p *Pass, msg string) {
-	for _, s := range cs.started() {
-		if s.Privileged {
-			at, _ := cs.proj.Field(s.Name, "privileged")
-			p.Reportf(at, msg, fmt.Sprintf("privileged: true of service %q", s.Name))
+	cs.reportField(p, "privileged", func(s *types.ServiceConfig) string {
+		if !s.Privileged {
+			return ""
 		}
-	}
+		return fmt.Sprintf(msg, fmt.Sprintf("privileged: true of service %q", s.Name))
+	})
 }
 
 // usernsKeepID reports a Podman userns_mode under Docker.
 func (cs *composeSide) usernsKeepID(p *Pass) {
-	for _, s := range cs.started() {
-		if strings.HasPrefix(s.UserNSMode, "keep-id") {
-			at, _ := cs.proj.Field(s.Name, "userns_mode")
-			p.Reportf(at, "userns_mode: %s of service %q is Podman's: Docker fails with \"invalid USER mode\"; remove it", s.UserNSMode, s.Name)
+	cs.reportField(p, "userns_mode", func(s *types.ServiceConfig) string {
+		if !strings.HasPrefix(s.UserNSMode, "keep-id") {
+			return ""
 		}
-	}
+		return fmt.Sprintf("userns_mode: %s of service %q is Podman's: Docker fails with \"invalid USER mode\"; remove it", s.UserNSMode, s.Name)
+	})
 }
 
 // editable reports whether a fix may edit the YAML at loc: only the files
@@ -327,7 +364,7 @@ func (cs *composeSide) editable(at source.Loc) bool {
 func checkComposeSockets(p *Pass) {
 	c := p.Config
 	cs := c.compose
-	for _, s := range cs.started() {
+	for _, s := range cs.started {
 		for _, v := range s.Volumes {
 			if v.Type != types.VolumeTypeBind || !isSystemSocket(v.Source) {
 				continue

@@ -14,9 +14,10 @@ import (
 type Config struct {
 	Path string // as given, used in messages
 
-	doc     *jsonc.Doc
-	runArgs *mounts.RunArgs // parsed on first use
-	compose *composeSide    // nil unless the config names dockerComposeFile
+	doc       *jsonc.Doc
+	runArgs   *mounts.RunArgs // parsed on first use
+	mountList *[]mountSetting // parsed on first use
+	compose   *composeSide    // nil unless the config names dockerComposeFile
 }
 
 // File is the devcontainer.json as read.
@@ -41,12 +42,6 @@ func (c *Config) root() jsonc.Node { return c.doc.Root() }
 // top is the top-level member name (the last one if duplicated).
 func (c *Config) top(name string) jsonc.Node { return c.doc.Root().Get(name) }
 
-// str returns a top-level string setting, and whether it is set.
-func (c *Config) str(name string) (string, bool) {
-	n := c.top(name)
-	return n.Str(), n.Exists()
-}
-
 // boolean returns a top-level boolean setting, and whether it is set.
 func (c *Config) boolean(name string) (value, set bool) {
 	n := c.top(name)
@@ -63,6 +58,60 @@ func (c *Config) RunArgs() mounts.RunArgs {
 		c.runArgs = &ra
 	}
 	return *c.runArgs
+}
+
+// mountSetting is one element of "mounts", a mount string or an object.
+type mountSetting struct {
+	Node jsonc.Node
+	// Raw is the mount as written; for an object, its type, source and
+	// target. Err says why a string does not parse (Raw is then zero).
+	Raw mounts.Mount
+	Err error
+}
+
+// mountSettings returns the elements of "mounts", parsed once as RunArgs
+// is; elements that are neither strings nor objects are left out.
+func (c *Config) mountSettings() []mountSetting {
+	if c.mountList == nil {
+		var ms []mountSetting
+		for _, el := range c.top("mounts").Children() {
+			switch el.Kind() {
+			case jsonc.String:
+				mt, err := mounts.ParseMountString(el.Str())
+				ms = append(ms, mountSetting{Node: el, Raw: mt, Err: err})
+			case jsonc.Object:
+				ms = append(ms, mountSetting{Node: el, Raw: mounts.Mount{
+					Type: el.Get("type").Str(), Source: el.Get("source").Str(), Target: el.Get("target").Str()}})
+			}
+		}
+		c.mountList = &ms
+	}
+	return *c.mountList
+}
+
+// resolve is the mount as the CLI passes it on: variables substituted, then
+// parsed (a string) or read (an object).
+func (m mountSetting) resolve(vc mounts.VarContext) (mounts.Mount, error) {
+	if m.Node.Kind() == jsonc.String {
+		sub, _ := mounts.Substitute(m.Node.Str(), vc)
+		return mounts.ParseMountString(sub)
+	}
+	mt := m.Raw
+	mt.Source, _ = mounts.Substitute(mt.Source, vc)
+	mt.Target, _ = mounts.Substitute(mt.Target, vc)
+	return mt, nil
+}
+
+// resolveArgMount is a -v/--volume or --mount of "runArgs" as docker run
+// gets it: variables substituted, then parsed.
+func resolveArgMount(am mounts.ArgMount, vc mounts.VarContext) (mt mounts.Mount, isVolume bool, err error) {
+	sub, _ := mounts.Substitute(am.Value, vc)
+	if am.Flag == "-v" || am.Flag == "--volume" {
+		mt, err = mounts.ParseVolumeFlag(sub)
+		return mt, true, err
+	}
+	mt, err = mounts.ParseMountString(sub)
+	return mt, false, err
 }
 
 // argLoc is the place of the runArgs elements holding one flag.

@@ -65,7 +65,7 @@ func TestCorpus(t *testing.T) {
 				changed++
 			}
 			t.Run(filepath.Base(path)+"/"+string(s), func(t *testing.T) {
-				checkFixInvariants(t, path, data, res, o)
+				checkFixInvariants(t, c, data, res, o)
 				if c.File().BOM != bytes.HasPrefix(res.Output, []byte("\xef\xbb\xbf")) {
 					t.Error("BOM not kept")
 				}
@@ -151,7 +151,7 @@ func TestCorpusRepos(t *testing.T) {
 					continue
 				}
 				t.Run(name+"/"+string(e)+"/"+string(s), func(t *testing.T) {
-					checkFixInvariants(t, path, data, res, o)
+					checkFixInvariants(t, c, data, res, o)
 				})
 			}
 		}

@@ -21,17 +21,15 @@ type dockerfileDoc struct {
 }
 
 type stage struct {
-	name    string // AS name, lower case
-	from    string // as written
-	fromArg bool   // from contains variables
-	args    map[string]string
-	users   []userLine // in order
+	name  string // AS name, lower case
+	from  string // as written
+	args  map[string]string
+	users []userLine // in order
 }
 
 type userLine struct {
-	raw  string
-	line int
-	at   source.Loc
+	raw string
+	at  source.Loc // the USER instruction
 }
 
 // userResult is the user a Dockerfile stage ends with. User is "" when no
@@ -40,10 +38,15 @@ type userLine struct {
 // could not be worked out, when it could not.
 type userResult struct {
 	User       string
-	Line       int
 	At         source.Loc // the USER instruction
 	BaseImage  string
 	Unresolved string
+}
+
+// line is the line the USER instruction starts on.
+func (r userResult) line() int {
+	line, _ := r.At.Position()
+	return line
 }
 
 var varRE = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
@@ -70,7 +73,7 @@ func parseDockerfile(path string, data []byte) *dockerfileDoc {
 		at := source.Loc{File: df.file, Ptrs: []string{ptr},
 			Start: df.file.LineStart(startLine) + len(first) - len(strings.TrimLeft(first, " \t")),
 			End:   df.file.LineStart(endLine) + len(df.file.LineText(endLine))}
-		df.instruction(text, startLine, at)
+		df.instruction(text, at)
 	}
 	for sc.Scan() {
 		lineNo++
@@ -114,7 +117,7 @@ func (df *dockerfileDoc) commentSource() commentSource {
 	return commentSource{file: df.file, comments: df.comments, lines: df.lines}
 }
 
-func (df *dockerfileDoc) instruction(text string, line int, at source.Loc) {
+func (df *dockerfileDoc) instruction(text string, at source.Loc) {
 	word, rest, _ := strings.Cut(text, " ")
 	if i := strings.IndexAny(word, "\t"); i >= 0 {
 		word, rest = word[:i], word[i+1:]+" "+rest
@@ -163,19 +166,14 @@ func (df *dockerfileDoc) instruction(text string, line int, at source.Loc) {
 	case "USER":
 		if len(df.stages) > 0 {
 			st := &df.stages[len(df.stages)-1]
-			st.users = append(st.users, userLine{raw: rest, line: line, at: at})
+			st.users = append(st.users, userLine{raw: rest, at: at})
 		}
 	}
 }
 
-// expand substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt}. ok is
-// false when a variable has no value to substitute.
-func expand(s string, vars map[string]string) (string, bool) {
-	return expandVars(s, vars, false)
-}
-
-// expandVars is expand; with empty, a variable without a value is "" (as
-// Docker expands FROM), not a failure.
+// expandVars substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt}. ok
+// is false when a variable has no value to substitute; with empty, such a
+// variable is "" (as Docker expands FROM), not a failure.
 func expandVars(s string, vars map[string]string, empty bool) (string, bool) {
 	ok := true
 	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
@@ -227,11 +225,12 @@ func (df *dockerfileDoc) finalUser(target string, buildArgs map[string]string) u
 		}
 		if n := len(st.users); n > 0 {
 			u := st.users[n-1]
-			user, ok := expand(u.raw, vars)
+			user, ok := expandVars(u.raw, vars, false)
 			if !ok || user == "" {
-				return userResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, u.line)}
+				line, _ := u.at.Position()
+				return userResult{Unresolved: fmt.Sprintf("USER %s on line %d uses a variable with no literal default", u.raw, line)}
 			}
-			res := userResult{User: user, Line: u.line, At: u.at}
+			res := userResult{User: user, At: u.at}
 			res.BaseImage = df.baseImage(idx, buildArgs)
 			return res
 		}

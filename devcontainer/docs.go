@@ -16,11 +16,11 @@ func RulesMarkdown() string {
 	b.WriteString("with `// devfix-ignore-next-line <rule-id> -- reason`.\n\n")
 	b.WriteString("| rule | severity | strategies | engines | title |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, r.ID, r.Severity, strings.Join(ruleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "), r.Title)
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, r.ID, r.Severity, strings.Join(RuleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "), r.Title)
 	}
 	for _, r := range Rules() {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.ID)
-		fmt.Fprintf(&b, "%s. Severity **%s**; strategies: %s; engines: %s.\n\n", upperFirst(r.Title), r.Severity, strings.Join(ruleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "))
+		fmt.Fprintf(&b, "%s. Severity **%s**; strategies: %s; engines: %s.\n\n", upperFirst(r.Title), r.Severity, strings.Join(RuleStrategies(r), ", "), strings.Join(RuleEngines(r), ", "))
 		b.WriteString(r.Doc + "\n\n")
 		b.WriteString("Bad:\n\n```jsonc\n" + r.Bad + "\n```\n\n")
 		b.WriteString("Good:\n\n```jsonc\n" + r.Good + "\n```\n")
@@ -39,7 +39,8 @@ func RuleEngines(r *Rule) []string {
 	return out
 }
 
-func ruleStrategies(r *Rule) []string {
+// RuleStrategies names the strategies a rule runs under.
+func RuleStrategies(r *Rule) []string {
 	var out []string
 	for _, s := range Strategies {
 		if r.AppliesTo(s) {

@@ -9,18 +9,20 @@ import (
 	"strings"
 
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
-// Engine is the container engine the dev containers run on.
-type Engine string
+// Engine is the container engine the dev containers run on: the engine
+// package's Kind, so a flag, a setting and detection share one type.
+type Engine = engine.Kind
 
 // The engines. The zero value means EngineDocker.
 const (
-	EngineDocker Engine = "docker"
-	EnginePodman Engine = "podman"
+	EngineDocker = engine.Docker
+	EnginePodman = engine.Podman
 )
 
 // NoDaemonError says why no engine could answer an image question; lint
@@ -145,7 +147,6 @@ type Facts struct {
 	// Notes are things the user should know that are not findings.
 	Notes []string
 
-	imageKnown bool           // the image's user and label were read
 	passwd     *imagePasswd   // read on first use
 	dockerfile *dockerfileDoc // the Dockerfile read, for its ignore comments
 }
@@ -234,7 +235,6 @@ func isNumericUser(u string) bool {
 func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	f := &Facts{}
 	img := resolveImage(ctx, c, o, f)
-	f.imageKnown = img.known
 
 	// Container user.
 	jsonContainer := o.substitute(c.top("containerUser").Str())
@@ -290,7 +290,8 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	}
 	switch {
 	case !f.Remote.Known:
-		f.UpdateUID, f.UpdateUIDKnown = update, false
+		// Off (set so) is certain whoever the user is; on depends on it.
+		f.UpdateUID, f.UpdateUIDKnown = update, !update
 	default:
 		f.UpdateUID = update && !isRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
 		f.UpdateUIDKnown = updateKnown || !update || isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
@@ -312,25 +313,34 @@ func resolveImage(ctx context.Context, c *Config, o *Options, f *Facts) imageSid
 	if c.compose != nil {
 		return c.compose.resolveImage(ctx, c, o, f)
 	}
+	// The CLI substitutes ${localEnv} in the whole config before it
+	// inspects the image or passes the build args.
 	if n := c.top("image"); n.Exists() {
-		f.Image, f.ImageAt = n.Str(), n.Loc()
+		f.Image, f.ImageAt = o.substitute(n.Str()), n.Loc()
+		if f.Image == "" && n.Str() != "" {
+			return imageSide{why: fmt.Sprintf("\"image\" %q names no image once its variables are substituted", n.Str())}
+		}
 		return inspectImage(ctx, o, f.Image)
 	}
 	dockerfile, target, args, at, ok := c.dockerfileSettings()
 	if !ok {
 		return imageSide{why: `the config names no "image", "build" or "dockerComposeFile"`}
 	}
+	for k, v := range args {
+		args[k] = o.substitute(v)
+	}
 	f.ImageAt = at
-	return dockerfileSide(ctx, o, f, dockerfile, target, args)
+	return dockerfileSide(ctx, o, f, dockerfile, dockerfile, target, args)
 }
 
 // dockerfileSide is what a Dockerfile build contributes: its final (or
-// target) stage's USER, and the base image's label.
-func dockerfileSide(ctx context.Context, o *Options, f *Facts, dockerfile, target string, args map[string]string) imageSide {
+// target) stage's USER, and the base image's label. The Dockerfile is read
+// at path and named dockerfile in messages.
+func dockerfileSide(ctx context.Context, o *Options, f *Facts, path, dockerfile, target string, args map[string]string) imageSide {
 	if o.Fs == nil {
 		return imageSide{why: "the Dockerfile cannot be read"}
 	}
-	data, err := afero.ReadFile(o.Fs, dockerfile)
+	data, err := afero.ReadFile(o.Fs, path)
 	if err != nil {
 		return imageSide{why: fmt.Sprintf("cannot read the Dockerfile %s: %v", dockerfile, unwrapPath(err))}
 	}
@@ -339,7 +349,7 @@ func dockerfileSide(ctx context.Context, o *Options, f *Facts, dockerfile, targe
 	res := df.finalUser(target, args)
 	if res.User != "" {
 		side := imageSide{known: true, user: res.User, userAt: res.At,
-			userSrc: fmt.Sprintf("USER on line %d of %s", res.Line, filepath.Base(dockerfile))}
+			userSrc: fmt.Sprintf("USER on line %d of %s", res.line(), filepath.Base(dockerfile))}
 		if res.BaseImage != "" && res.BaseImage != "scratch" {
 			// The label still comes from the base image.
 			f.Image = res.BaseImage
@@ -430,7 +440,7 @@ func (c *Config) dockerfileSettings() (dockerfile, target string, args map[strin
 		target = b.Get("target").Str()
 		args = map[string]string{}
 		for _, a := range b.Get("args").Children() {
-			if a.Kind() == '"' {
+			if a.Kind() == jsonc.String {
 				args[a.Key()] = a.Str()
 			}
 		}

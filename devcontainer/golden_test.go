@@ -223,7 +223,7 @@ func TestGolden(t *testing.T) {
 			if diff := cmp.Diff(string(wantFixed), string(fixed.Output)); diff != "" {
 				t.Errorf("fixed file (-want +got):\n%s", diff)
 			}
-			checkFixInvariants(t, input, data, fixed, o)
+			checkFixInvariants(t, c, data, fixed, o)
 			// Each fix is applied once: a round reads the files as the
 			// rounds before left them.
 			first := map[string]int{}
@@ -272,8 +272,9 @@ func checkYAMLKept(t *testing.T, before, after []byte) {
 
 // checkFixInvariants: the fixed file parses, keeps every comment, adds no
 // trailing comma, and a second fix changes nothing.
-func checkFixInvariants(t *testing.T, path string, before []byte, fixed FixResult, o *Options) {
+func checkFixInvariants(t *testing.T, c *Config, before []byte, fixed FixResult, o *Options) {
 	t.Helper()
+	path := c.Path
 	after := fixed.Output
 	if _, err := Parse(path, after); err != nil {
 		t.Fatalf("fixed file does not parse: %v", err)
@@ -290,7 +291,7 @@ func checkFixInvariants(t *testing.T, path string, before []byte, fixed FixResul
 	// second apply would.
 	files := map[string][]byte{}
 	for _, fc := range fixed.Files {
-		files[fc.File.Path] = fc.New
+		files[c.readPath(fc.File)] = fc.New
 	}
 	c2, err := Load(context.Background(), overlay(o.Fs, files), path, o.LookupEnv)
 	if err != nil {

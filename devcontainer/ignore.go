@@ -3,7 +3,6 @@ package devcontainer
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/devfix/devfix/internal/source"
@@ -114,8 +113,10 @@ func (ig *ignore) matches(d Diagnostic) bool {
 }
 
 // applyIgnores drops the diagnostics inline ignores silence and reports the
-// ignores that silence nothing or name unknown rules.
-func applyIgnores(sources []commentSource, diags []Diagnostic) []Diagnostic {
+// ignores that silence nothing or name unknown rules. An ignore whose rules
+// all did not run here (another engine's, another strategy's, turned off)
+// cannot tell: it is neither used nor unused.
+func applyIgnores(sources []commentSource, diags []Diagnostic, ran map[string]bool) []Diagnostic {
 	var igs []*ignore
 	for _, cs := range sources {
 		igs = append(igs, cs.ignores()...)
@@ -140,19 +141,20 @@ func applyIgnores(sources []commentSource, diags []Diagnostic) []Diagnostic {
 			kept = append(kept, Diagnostic{Loc: ig.at, RuleID: ruleUnusedIgnore.ID, Severity: ruleUnusedIgnore.Severity, Message: msg})
 		}
 		var unknown []string
+		anyRan := len(ig.rules) == 0 // an ignore without rules is for all of them
 		for _, r := range ig.rules {
 			if _, ok := ruleByID(r); !ok {
 				unknown = append(unknown, r)
 			}
+			anyRan = anyRan || ran[r]
 		}
 		switch {
 		case len(unknown) > 0:
 			report(fmt.Sprintf("devfix-ignore-%s names unknown rule %s (devfix rules lists them)", ig.kind, strings.Join(quoteAll(unknown), ", ")))
-		case !ig.used:
+		case !ig.used && anyRan:
 			report(fmt.Sprintf("devfix-ignore-%s %s silences nothing: remove it", ig.kind, strings.Join(ig.rules, ",")))
 		}
 	}
-	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Loc.Start < kept[j].Loc.Start })
 	return kept
 }
 

@@ -8,7 +8,6 @@ import "strings"
 // is empty): the container runs as root.
 type knownImageUser struct {
 	remoteUser string
-	source     string
 }
 
 // knownImage looks ref up among mcr.microsoft.com/devcontainers/* and
@@ -32,7 +31,7 @@ func knownImage(ref string) (knownImageUser, bool) {
 	if name == "" || strings.Contains(name, "/") {
 		return knownImageUser{}, false
 	}
-	k := knownImageUser{remoteUser: "vscode", source: "devfix's table of the official dev container images, as documented"}
+	k := knownImageUser{remoteUser: "vscode"}
 	switch name {
 	case "javascript-node", "typescript-node":
 		k.remoteUser = "node"

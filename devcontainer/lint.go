@@ -28,37 +28,21 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 	facts := computeFacts(ctx, c, o)
 	res := Result{Facts: facts, Strategy: o.strategy()}
 	var notes []string
+	ran := map[string]bool{}
 	for _, r := range Rules() {
-		sev, overridden := o.Severities[r.ID]
-		if !r.AppliesTo(res.Strategy) || !r.appliesToEngine(o.engine()) || sev == SeverityOff {
+		if !r.AppliesTo(res.Strategy) || !r.appliesToEngine(o.engine()) || o.Severities[r.ID] == SeverityOff {
 			continue
 		}
+		ran[r.ID] = true
 		p := &Pass{Ctx: ctx, Config: c, Strategy: res.Strategy, Facts: facts, Options: o, rule: r}
 		r.Check(p)
-		if overridden {
-			for i := range p.diags {
-				p.diags[i].Severity = sev
-			}
-		}
 		res.Diagnostics = append(res.Diagnostics, p.diags...)
 		notes = append(notes, p.notes...)
 	}
 	if !o.NoInlineIgnores {
-		res.Diagnostics = applyIgnores(c.commentSources(facts), res.Diagnostics)
-		if sev, ok := o.Severities[ruleUnusedIgnore.ID]; ok {
-			var kept []Diagnostic
-			for _, d := range res.Diagnostics {
-				if d.RuleID == ruleUnusedIgnore.ID {
-					if sev == SeverityOff {
-						continue
-					}
-					d.Severity = sev
-				}
-				kept = append(kept, d)
-			}
-			res.Diagnostics = kept
-		}
+		res.Diagnostics = applyIgnores(c.commentSources(facts), res.Diagnostics, ran)
 	}
+	res.Diagnostics = o.overrideSeverities(res.Diagnostics)
 	res.Notes = append(append(res.Notes, facts.Notes...), notes...)
 	order := map[*source.File]int{}
 	for i, f := range c.Files() {
@@ -75,6 +59,30 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 		return a.RuleID < b.RuleID
 	})
 	return res
+}
+
+// overrideSeverities gives the findings of a rule .devfix.jsonc names the
+// severity it sets there, and drops them when that is off (unused-ignore's;
+// other rules turned off did not run). Only findings at the rule's default
+// severity change: those a rule reports as info on purpose (a user it could
+// not learn) stay info.
+func (o *Options) overrideSeverities(diags []Diagnostic) []Diagnostic {
+	if len(o.Severities) == 0 {
+		return diags
+	}
+	kept := diags[:0]
+	for _, d := range diags {
+		if sev, ok := o.Severities[d.RuleID]; ok {
+			if sev == SeverityOff {
+				continue
+			}
+			if r, known := ruleByID(d.RuleID); known && d.Severity == r.Severity {
+				d.Severity = sev
+			}
+		}
+		kept = append(kept, d)
+	}
+	return kept
 }
 
 // fileOrder puts the config's own files first, then others (Dockerfiles).
@@ -210,21 +218,21 @@ func (c *Config) withEdits(ctx context.Context, o *Options, edits []source.Edit)
 	// the filesystem does not have yet.
 	changed := map[string][]byte{}
 	for _, f := range c.Files() {
-		changed[f.Path] = f.Bytes()
+		changed[c.readPath(f)] = f.Bytes()
 	}
 	for f, es := range byFile {
 		body, err := source.Apply(f.Body, es)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
-		changed[f.Path] = f.WithBOM(body)
+		changed[c.readPath(f)] = f.WithBOM(body)
 	}
 	var next *Config
 	var err error
 	if c.compose == nil {
 		next, err = Parse(c.Path, changed[c.Path])
 	} else {
-		next, err = load(ctx, overlay(o.Fs, changed), c.Path, o.LookupEnv)
+		next, err = Load(ctx, overlay(o.Fs, changed), c.Path, o.LookupEnv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: internal error: the fixed files would not parse (%v); nothing was written", c.Path, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/devfix/devfix/internal/source"
 )
@@ -148,24 +149,33 @@ func Rules() []*Rule {
 	return rs
 }
 
-// fixPriority is the rule's place in the registry.
-func fixPriority(id string) int {
+// ruleIndex maps each rule ID to its rule and its place in the registry,
+// built on first use.
+var ruleIndex = sync.OnceValue(func() map[string]indexedRule {
+	m := map[string]indexedRule{}
 	for i, r := range registry() {
-		if r.ID == id {
-			return i
-		}
+		m[r.ID] = indexedRule{r, i}
 	}
-	return len(registry())
+	return m
+})
+
+type indexedRule struct {
+	rule     *Rule
+	priority int // the place in the registry
+}
+
+// fixPriority is the rule's place in the registry; unknown IDs come last.
+func fixPriority(id string) int {
+	if e, ok := ruleIndex()[id]; ok {
+		return e.priority
+	}
+	return len(ruleIndex())
 }
 
 // ruleByID finds a rule.
 func ruleByID(id string) (*Rule, bool) {
-	for _, r := range Rules() {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return nil, false
+	e, ok := ruleIndex()[id]
+	return e.rule, ok
 }
 
 // Diagnostic is one finding: a rule's message about the node at Loc (in

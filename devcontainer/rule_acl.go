@@ -15,7 +15,7 @@ var ruleACLWorkspace = &Rule{
 	Title:      "the non-root container user's host UID has no ACL on the workspace",
 	Severity:   SeverityError,
 	Strategies: []Strategy{StrategyACL},
-	Reads:      []string{"/remoteUser", "/updateRemoteUserUID", "/workspaceMount", "/mounts"},
+	Reads:      []string{"/remoteUser", "/updateRemoteUserUID", "/workspaceMount", "/mounts", "/runArgs"},
 	Doc: `Strategy acl keeps the non-root user (and what the image set up for it).
 Under rootless Docker that user's container UID maps to a subordinate UID on the
 host: subuid_start + UID - 1, where the UID is your own host UID when
@@ -33,42 +33,39 @@ The fix runs setfacl (package "acl") by argv; lint only reports.`,
 // can be known without running the image: root is 0, a numeric user is that
 // number; a named user gets your UID from the CLI's UID update, unless
 // another user of the image already has it (then the update leaves it
-// alone), else keeps the UID the image's /etc/passwd gives it.
+// alone), else keeps the UID the image gives it.
 func remoteUID(p *Pass, hostUID int64) (uid int64, how string, ok bool) {
 	f := p.Facts
 	u := f.Remote.Name
-	name, _, _ := strings.Cut(u, ":")
 	switch {
 	case isRootUser(u):
 		return 0, "root", true
 	case isNumericUser(u):
+		name, _, _ := strings.Cut(u, ":")
 		n, err := strconv.ParseInt(name, 10, 64)
 		return n, "numeric user", err == nil
 	}
-	ip := f.imageIDs(p.Ctx, p.Options)
-	if f.UpdateUID && f.UpdateUIDKnown {
-		if ip.passwd == nil && hostUID != 0 {
-			return hostUID, "updateRemoteUserUID gives it your UID", true
-		}
-		if ip.passwd != nil {
-			other, taken := ip.userWithUID(hostUID)
-			if !taken || other == name {
-				return hostUID, "updateRemoteUserUID gives it your UID", true
-			}
-			if img, _, found := ip.lookupUser(u); found {
-				return img, fmt.Sprintf("its UID in the image: the CLI's UID update leaves it alone, since image user %q already has your UID %d", other, hostUID), true
-			}
-		}
+	applies, takenBy := f.uidUpdate(p.Ctx, p.Options, hostUID)
+	if applies {
+		return hostUID, "updateRemoteUserUID gives it your UID", true
 	}
-	if ip.passwd != nil {
-		if img, _, found := ip.lookupUser(u); found {
-			return img, "its UID in the image's /etc/passwd", true
-		}
+	img, _, src, found := f.imageUserIDs(p.Ctx, p.Options, u)
+	ip := f.imageIDs(p.Ctx, p.Options)
+	switch {
+	case !found && ip.passwd != nil:
 		p.Note("user %q is not in /etc/passwd of image %q (a Dockerfile may create it): cannot tell its UID", u, f.Image)
 		return 0, "", false
+	case !found:
+		p.Note("cannot tell which UID %q has in the container: %s", u, ip.why)
+		return 0, "", false
+	case takenBy != "":
+		how = fmt.Sprintf("its UID in the image: the CLI's UID update leaves it alone, since image user %q already has your UID %d", takenBy, hostUID)
+	case ip.passwd != nil:
+		how = "its UID in the image's /etc/passwd"
+	default:
+		how = src
 	}
-	p.Note("cannot tell which UID %q has in the container: %s", u, ip.why)
-	return 0, "", false
+	return img, how, true
 }
 
 func checkACLWorkspace(p *Pass) {
@@ -95,7 +92,7 @@ func checkACLWorkspace(p *Pass) {
 		p.Reportf(f.Remote.At, "container UID %d of %q is outside your UID map (%s)", cuid, f.Remote.Name, src)
 		return
 	}
-	for _, b := range p.Config.bindSources(o.Fs, o.LookupEnv) {
+	for _, b := range p.Config.bindSources(o) {
 		if b.ReadOnly || isSystemSocket(b.Path) {
 			continue
 		}

@@ -14,9 +14,10 @@ var ruleBindSource = &Rule{
 	ID:       "bind-source",
 	Title:    "a bind source is missing, owned by one of your subordinate UIDs, or in another user's home",
 	Severity: SeverityWarning,
-	Reads:    []string{"/mounts", "/workspaceMount"},
+	Reads:    []string{"/mounts", "/workspaceMount", "/runArgs"},
 	Doc: `Bind sources are checked on the host, as the rootless daemon will see them:
-- a missing source makes the container fail to start;
+- a missing source makes the container fail to start (a -v in "runArgs"
+  creates it instead);
 - a source owned by one of your subordinate UIDs is the lock-out symptom: a
   non-root container user wrote it, and now you cannot edit it on the host.
   ` + "`devfix reclaim PATH`" + ` gives such files back to you;
@@ -33,13 +34,15 @@ func checkBindSources(p *Pass) {
 		return
 	}
 	uid, name := h.User()
-	for _, b := range p.Config.bindSources(p.Options.Fs, p.Options.LookupEnv) {
+	for _, b := range p.Config.bindSources(p.Options) {
 		if isSystemSocket(b.Path) {
 			continue // docker-socket-mount reports it: one cause, one finding
 		}
 		owner, err := h.Owner(b.Path)
 		if errors.Is(err, fs.ErrNotExist) {
-			p.Reportf(b.At, "bind source %q does not exist: the container will not start", b.Path)
+			if !b.Created {
+				p.Reportf(b.At, "bind source %q does not exist: the container will not start", b.Path)
+			}
 			continue
 		}
 		if err == nil && owner != uid {
@@ -96,13 +99,10 @@ func networkShareType(m mounts.Mount) string {
 func checkNetworkShares(p *Pass) {
 	c := p.Config
 	msg := "this %s volume is mounted by the engine with host root, which a rootless engine does not have: have the admin provision the share under /mnt/<user>/ and bind that folder"
-	for _, el := range c.top("mounts").Children() {
-		if el.Kind() != jsonc.String {
-			continue
-		}
-		if mt, err := mounts.ParseMountString(el.Str()); err == nil {
-			if t := networkShareType(mt); t != "" {
-				p.Reportf(el.Loc(), msg, t)
+	for _, m := range c.mountSettings() {
+		if m.Node.Kind() == jsonc.String && m.Err == nil {
+			if t := networkShareType(m.Raw); t != "" {
+				p.Reportf(m.Node.Loc(), msg, t)
 			}
 		}
 	}

@@ -99,17 +99,17 @@ Delegate=yes for user@.service, or drop the flags.`,
 	Check: checkResourceLimits,
 }
 
+// limit is a resource limit the config sets, and what it is for messages.
+type limit struct {
+	at   source.Loc
+	what string
+}
+
 func checkResourceLimits(p *Pass) {
 	c := p.Config
-	type limit struct {
-		at   source.Loc
-		what string
-	}
 	var limits []limit
 	if c.compose != nil {
-		for _, l := range c.compose.resourceLimits() {
-			limits = append(limits, limit{l.at, l.what})
-		}
+		limits = c.compose.resourceLimits()
 	} else {
 		ra := c.RunArgs()
 		for _, r := range append(append(append([]mounts.ArgRef{}, ra.Memory...), ra.CPUs...), ra.PidsLimit...) {

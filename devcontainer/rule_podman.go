@@ -45,6 +45,9 @@ CLI's own flag, so it wins), and turns the UID update off.`,
 func checkPodmanKeepIDUID(p *Pass) {
 	c, f, o := p.Config, p.Facts, p.Options
 	if c.compose != nil {
+		if s := c.compose.svc(); s != nil && s.UserNSMode != "" {
+			return // the service chose its own user namespace
+		}
 		if f.Remote.Known && !isRootUser(f.Remote.Name) {
 			p.Reportf(f.Remote.At, "the remote user %q (%s) writes the workspace as a subordinate UID: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From)
 		}
@@ -77,12 +80,11 @@ func checkPodmanKeepIDUID(p *Pass) {
 		return
 	}
 	hostUID, _ := o.Host.User()
-	update := f.UpdateUID && f.UpdateUIDKnown
 	var why string
 	switch {
 	case ownUID:
 		why = "with keep-id:uid=… in \"runArgs\" the CLI's UID update must be off"
-	case !update:
+	case !f.UpdateUID || !f.UpdateUIDKnown:
 		why = fmt.Sprintf("\"updateRemoteUserUID\" is off, so %q keeps its image UID while keep-id makes your UID %d the container's %d", user, hostUID, hostUID)
 	default:
 		m, _, err := o.Host.IDMap()
@@ -94,14 +96,13 @@ func checkPodmanKeepIDUID(p *Pass) {
 			why = fmt.Sprintf("your UID %d is higher than your subordinate range holds, so its UID update build fails (devcontainers/cli#1284)", hostUID)
 			break
 		}
-		ip := f.imageIDs(p.Ctx, o)
-		if other, taken := ip.userWithUID(hostUID); ip.passwd != nil && taken && other != strings.SplitN(user, ":", 2)[0] {
+		if _, other := f.uidUpdate(p.Ctx, o, hostUID); other != "" {
 			why = fmt.Sprintf("image user %q already has your UID %d, so the CLI's UID update leaves %q alone", other, hostUID, user)
 			break
 		}
 		return // keep-id and the UID update do the job
 	}
-	uid, gid, src, ok := p.imageUserIDs(user)
+	uid, gid, src, ok := f.imageUserIDs(p.Ctx, o, user)
 	msg := fmt.Sprintf("under rootless Podman the remote user %q (%s) cannot be you: %s", user, f.Remote.From, why)
 	if !ok {
 		p.Reportf(f.Remote.At, "%s; map your UID onto %q's with \"--userns=keep-id:uid=<its uid>,gid=<its gid>\" in \"runArgs\" and \"updateRemoteUserUID\": false (%s)", msg, user, src)
@@ -118,22 +119,6 @@ func checkPodmanKeepIDUID(p *Pass) {
 	fix := c.setSettings(fmt.Sprintf("map your UID onto %q (%d:%d): %q in \"runArgs\", \"updateRemoteUserUID\" false", user, uid, gid, mode), kvs...)
 	fix.Edits = append(fix.Edits, argEdits...)
 	p.Report(f.Remote.At, fmt.Sprintf("%s; map your UID onto %q's %d:%d (%s) with %q", msg, user, uid, gid, src, mode), fix)
-}
-
-// imageUserIDs is a user's UID and GID in the image, and where they come
-// from; for the official images without an engine, their documented 1000.
-func (p *Pass) imageUserIDs(user string) (uid, gid int64, src string, ok bool) {
-	ip := p.Facts.imageIDs(p.Ctx, p.Options)
-	if ip.passwd != nil {
-		if uid, gid, ok := ip.lookupUser(user); ok {
-			return uid, gid, fmt.Sprintf("from /etc/passwd of image %q", p.Facts.Image), true
-		}
-		return 0, 0, fmt.Sprintf("%q is not in /etc/passwd of image %q", user, p.Facts.Image), false
-	}
-	if k, known := knownImage(p.Facts.Image); known && k.remoteUser == strings.SplitN(user, ":", 2)[0] {
-		return 1000, 1000, "the documented UID of the official image's user", true
-	}
-	return 0, 0, "its UID is unknown: " + ip.why, false
 }
 
 // setUserns puts --userns=mode into the "runArgs" there: in place of the

@@ -76,15 +76,12 @@ func socketSource(p *Pass, orig string) socketFix {
 	return socketFix{json: sock, compose: sock}
 }
 
-func (o *Options) varContext(c *Config) mounts.VarContext {
-	local, _ := filepath.Abs(c.localFolder())
-	return mounts.VarContext{LookupEnv: o.LookupEnv, LocalWorkspaceFolder: local}
-}
-
 func checkDockerSocket(p *Pass) {
 	c := p.Config
 	vc := p.Options.varContext(c)
-	report := func(at source.Loc, what, raw, orig string, fix func(src string) Fix) {
+	// fix returns the fix that binds src instead, and false when devfix
+	// cannot write one.
+	report := func(at source.Loc, what, raw, orig string, fix func(src string) (Fix, bool)) {
 		if p.Strategy == StrategyEnv && strings.Contains(raw, "${localEnv:"+EnvDockerSocket) {
 			return // already the env strategy's: the variable decides
 		}
@@ -94,62 +91,61 @@ func checkDockerSocket(p *Pass) {
 			p.Reportf(at, "%s; %s", msg, sf.why)
 			return
 		}
-		p.Report(at, msg+": bind your own socket instead", fix(sf.json))
+		f, ok := fix(sf.json)
+		if !ok {
+			p.Reportf(at, "%s: bind your own socket instead (devfix cannot tell where the source ends as written)", msg)
+			return
+		}
+		p.Report(at, msg+": bind your own socket instead", f)
 	}
-	for _, el := range c.top("mounts").Children() {
+	for _, m := range c.mountSettings() {
+		el := m.Node
+		mt, err := m.resolve(vc)
+		if err != nil || !isSystemSocket(mt.Source) {
+			continue
+		}
 		switch el.Kind() {
 		case jsonc.String:
+			if m.Err != nil {
+				continue
+			}
 			raw := el.Str()
-			sub, _ := mounts.Substitute(raw, vc)
-			mt, err := mounts.ParseMountString(sub)
-			if err != nil || !isSystemSocket(mt.Source) {
-				continue
-			}
-			orig, err := mounts.ParseMountString(raw)
-			if err != nil {
-				continue
-			}
-			report(el.Loc(), fmt.Sprintf("the mount %q", raw), raw, mt.Source, func(src string) Fix {
+			report(el.Loc(), fmt.Sprintf("the mount %q", raw), raw, mt.Source, func(src string) (Fix, bool) {
+				orig := m.Raw
 				orig.Source, orig.Type = src, "bind"
-				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(el, jsonc.Quote(orig.String()))}}
+				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(el, jsonc.Quote(orig.String()))}}, true
 			})
 		case jsonc.Object:
 			srcN := el.Get("source")
-			sub, _ := mounts.Substitute(srcN.Str(), vc)
-			if !srcN.Exists() || !isSystemSocket(sub) {
+			if !srcN.Exists() {
 				continue
 			}
-			report(el.Loc(), "a mount", srcN.Str(), sub, func(src string) Fix {
+			report(el.Loc(), "a mount", srcN.Str(), mt.Source, func(src string) (Fix, bool) {
 				edits := []source.Edit{c.doc.Replace(srcN, jsonc.Quote(src))}
 				if t := el.Get("type"); !t.Exists() {
 					edits = append(edits, c.doc.Insert(el, jsonc.Node{}, jsonc.KV{Key: "type", JSON: `"bind"`})...)
 				} else if t.Str() != "bind" {
 					edits = append(edits, c.doc.Replace(t, `"bind"`))
 				}
-				return Fix{Message: "bind " + src, Edits: edits}
+				return Fix{Message: "bind " + src, Edits: edits}, true
 			})
 		}
 	}
 	if c.compose == nil {
 		els := c.top("runArgs").Children()
 		for _, am := range c.RunArgs().Mounts {
-			sub, _ := mounts.Substitute(am.Value, vc)
-			isVolume := am.Flag == "-v" || am.Flag == "--volume"
-			var mt mounts.Mount
-			var err error
-			if isVolume {
-				mt, err = mounts.ParseVolumeFlag(sub)
-			} else {
-				mt, err = mounts.ParseMountString(sub)
-			}
+			mt, isVolume, err := resolveArgMount(am, vc)
 			if err != nil || !isSystemSocket(mt.Source) {
 				continue
 			}
-			report(c.argLoc(am.ArgRef), fmt.Sprintf("%s %q in \"runArgs\"", am.Flag, am.Value), am.Value, mt.Source, func(src string) Fix {
+			report(c.argLoc(am.ArgRef), fmt.Sprintf("%s %q in \"runArgs\"", am.Flag, am.Value), am.Value, mt.Source, func(src string) (Fix, bool) {
 				var newVal string
 				if isVolume {
-					_, rest, _ := strings.Cut(am.Value, ":")
-					newVal = src + ":" + rest
+					end, ok := volumeSourceEnd(am.Value)
+					if !ok {
+						return Fix{}, false
+					}
+					newVal = src + am.Value[end:]
 				} else {
 					orig, _ := mounts.ParseMountString(am.Value)
 					orig.Source, orig.Type = src, "bind"
@@ -160,7 +156,7 @@ func checkDockerSocket(p *Pass) {
 				if am.Joined {
 					elem = strings.TrimSuffix(last.Str(), am.Value) + newVal
 				}
-				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(last, jsonc.Quote(elem))}}
+				return Fix{Message: "bind " + src, Edits: []source.Edit{c.doc.Replace(last, jsonc.Quote(elem))}}, true
 			})
 		}
 	}
@@ -211,18 +207,27 @@ func checkDockerOutsideOfDocker(p *Pass) {
 	}
 }
 
-// hasMountTarget reports whether "mounts" has a mount with target t.
+// volumeSourceEnd is where the source of a -v value as written ends: at
+// its first ":" outside ${…}, whose default may hold colons of its own
+// (the env strategy writes ${localEnv:DEVFIX_DOCKER_SOCKET:/var/run/docker.sock}).
+// ok is false when there is no such ":".
+func volumeSourceEnd(raw string) (end int, ok bool) {
+	from := 0
+	for _, v := range append(mounts.FindVars(raw), mounts.VarRef{Start: len(raw), End: len(raw)}) {
+		if i := strings.IndexByte(raw[from:v.Start], ':'); i >= 0 {
+			return from + i, true
+		}
+		from = v.End
+	}
+	return 0, false
+}
+
+// hasMountTarget reports whether "mounts" has a mount with target t (as
+// written).
 func (c *Config) hasMountTarget(t string) bool {
-	for _, el := range c.top("mounts").Children() {
-		switch el.Kind() {
-		case jsonc.String:
-			if mt, err := mounts.ParseMountString(el.Str()); err == nil && filepath.Clean(mt.Target) == filepath.Clean(t) {
-				return true
-			}
-		case jsonc.Object:
-			if filepath.Clean(el.Get("target").Str()) == filepath.Clean(t) {
-				return true
-			}
+	for _, m := range c.mountSettings() {
+		if m.Err == nil && filepath.Clean(m.Raw.Target) == filepath.Clean(t) {
+			return true
 		}
 	}
 	return false

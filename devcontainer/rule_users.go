@@ -305,7 +305,8 @@ var ruleUpdateRemoteUserUID = &Rule{
 	Doc: `On Linux the Dev Containers CLI gives a non-root, non-numeric remote user your
 host UID (updateRemoteUserUID, on by default). Under rootless Docker container
 UID N≥1 is host subuid_start+N-1, so that user lands on yet another subordinate
-UID, never on you. The CLI never remaps root or a numeric user, so for those
+UID, never on you. The CLI never remaps root or a numeric user, and skips the
+step when the image's devcontainer.metadata label sets it false, so for those
 there is nothing to report. With strategy root the remote user becomes root and
 the step is skipped; the explicit false keeps it off should a non-root
 remoteUser come back.`,
@@ -316,11 +317,8 @@ remoteUser come back.`,
 
 func checkUpdateRemoteUserUID(p *Pass) {
 	c, f := p.Config, p.Facts
-	if v, set := c.boolean("updateRemoteUserUID"); set && !v {
-		return
-	}
-	if f.Remote.Known && (isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)) {
-		return // the CLI's updateUID step returns early for these
+	if f.UpdateUIDKnown && !f.UpdateUID {
+		return // off (devcontainer.json or the image's label), or a root or numeric user the step skips
 	}
 	fix := c.setSetting("updateRemoteUserUID", "false", `set "updateRemoteUserUID" to false`)
 	at := c.settingLoc("updateRemoteUserUID")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/spf13/afero"
 )
@@ -74,8 +75,9 @@ func parseSettings(path string, data []byte) (*Settings, error) {
 			}
 			s.Strategy = st
 		case "engine":
-			e := Engine(m.Str())
-			if m.Kind() != jsonc.String || (e != EngineDocker && e != EnginePodman) {
+			// Read as the --engine flag is: "Podman" is podman.
+			e, err := engine.ParseKind(m.Str())
+			if m.Kind() != jsonc.String || err != nil {
 				return nil, bad(m, "\"engine\" must be \"docker\" or \"podman\"")
 			}
 			s.Engine = e

@@ -3,7 +3,6 @@ package devcontainer
 import (
 	"path/filepath"
 
-	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
@@ -48,16 +47,19 @@ func RepoRoot(fs afero.Fs, dir string) (string, bool) {
 type bindSource struct {
 	Path     string
 	ReadOnly bool
-	At       source.Loc
+	// Created says docker run creates the source when it is missing (a -v
+	// in "runArgs"), rather than failing to start.
+	Created bool
+	At      source.Loc
 }
 
 // bindSources returns the workspace mount's source (the CLI's default when
-// "workspaceMount" is absent) and every bind in "mounts" (for a compose
-// config: the dev service's bind volumes), with variables resolved as the
-// reference CLI and compose resolve them.
-func (c *Config) bindSources(fs afero.Fs, lookupEnv func(string) (string, bool)) []bindSource {
-	local, _ := filepath.Abs(c.localFolder())
-	vc := mounts.VarContext{LookupEnv: lookupEnv, LocalWorkspaceFolder: local}
+// "workspaceMount" is absent), every bind in "mounts" and every -v or
+// --mount bind in "runArgs" (for a compose config: the dev service's bind
+// volumes), with variables resolved as the reference CLI and compose
+// resolve them.
+func (c *Config) bindSources(o *Options) []bindSource {
+	vc := o.varContext(c)
 	var out []bindSource
 	if c.compose != nil {
 		out = append(out, c.compose.bindSources()...)
@@ -69,27 +71,31 @@ func (c *Config) bindSources(fs afero.Fs, lookupEnv func(string) (string, bool))
 			}
 		}
 	} else {
-		root, _ := RepoRoot(fs, local)
+		root, _ := RepoRoot(o.Fs, vc.LocalWorkspaceFolder)
 		out = append(out, bindSource{Path: root, At: c.rootLoc()})
 	}
-	for _, el := range c.top("mounts").Children() {
-		var mt mounts.Mount
-		switch el.Kind() {
-		case jsonc.String:
-			sub, _ := mounts.Substitute(el.Str(), vc)
-			parsed, err := mounts.ParseMountString(sub)
-			if err != nil {
-				continue
-			}
-			mt = parsed
-		case jsonc.Object:
-			src, _ := mounts.Substitute(el.Get("source").Str(), vc)
-			mt = mounts.Mount{Type: el.Get("type").Str(), Source: src}
-		}
-		if mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
+	for _, m := range c.mountSettings() {
+		mt, err := m.resolve(vc)
+		if err != nil || mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
 			continue
 		}
-		out = append(out, bindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: el.Loc()})
+		out = append(out, bindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, At: m.Node.Loc()})
+	}
+	if c.compose == nil { // the CLI passes no runArgs to compose
+		for _, am := range c.RunArgs().Mounts {
+			mt, isVolume, err := resolveArgMount(am, vc)
+			if err != nil || mt.Type != "bind" || !filepath.IsAbs(mt.Source) {
+				continue
+			}
+			out = append(out, bindSource{Path: mt.Source, ReadOnly: mt.ReadOnly, Created: isVolume, At: c.argLoc(am.ArgRef)})
+		}
 	}
 	return out
+}
+
+// varContext is what variables in "mounts", "runArgs" and "workspaceMount"
+// resolve against.
+func (o *Options) varContext(c *Config) mounts.VarContext {
+	local, _ := filepath.Abs(c.localFolder())
+	return mounts.VarContext{LookupEnv: o.LookupEnv, LocalWorkspaceFolder: local}
 }
