@@ -364,3 +364,17 @@ func TestSharedFindingsOnceAndInfoInApply(t *testing.T) {
 		t.Errorf("apply does not mark the info finding:\n%s", r.stderr)
 	}
 }
+
+// Without .git, a config file named as PATH fences writes into the folder
+// it belongs to (the parent of .devcontainer/), where its compose file
+// usually lives — not into .devcontainer/ alone.
+func TestApplyConfigFileWithoutGit(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/p/docker-compose.yml":              "services:\n  app:\n    image: x\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n",
+		"/p/.devcontainer/devcontainer.json": `{"dockerComposeFile": "../docker-compose.yml", "service": "app", "remoteUser": "root", "updateRemoteUserUID": false}`,
+	})
+	r := devfix(t, env, "apply", "--check", "--strategy", "env", "--engine", "docker", "/p/.devcontainer/devcontainer.json")
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "docker-compose.yml: would change") {
+		t.Errorf("exit %d, want 1 with the compose file changed\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

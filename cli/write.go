@@ -66,14 +66,15 @@ func realPath(fsys afero.Fs, path string) (string, error) {
 }
 
 // repoRoot is the repository a config belongs to: the nearest folder upward
-// holding .git, else the folder the user named (arg), resolved through
-// symbolic links.
+// holding .git, else the folder the user named (arg) — for a config file
+// named, the folder it belongs to (the parent of .devcontainer/) —
+// resolved through symbolic links.
 func (env *Env) repoRoot(configPath, arg string) string {
 	root, ok := devcontainer.RepoRoot(env.Fs, filepath.Dir(configPath))
 	if !ok {
 		root = arg
 		if fi, err := env.Fs.Stat(arg); err == nil && !fi.IsDir() {
-			root = filepath.Dir(arg)
+			root = devcontainer.LocalFolder(arg)
 		}
 	}
 	if r, err := realPath(env.Fs, root); err == nil {

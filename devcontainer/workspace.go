@@ -8,10 +8,13 @@ import (
 	"github.com/spf13/afero"
 )
 
-// localFolder is the folder the config belongs to: the parent of
+// localFolder is the folder the config belongs to.
+func (c *Config) localFolder() string { return LocalFolder(c.Path) }
+
+// LocalFolder is the folder a config at path belongs to: the parent of
 // .devcontainer/ or the folder holding .devcontainer.json.
-func (c *Config) localFolder() string {
-	dir := filepath.Dir(c.Path)
+func LocalFolder(path string) string {
+	dir := filepath.Dir(path)
 	switch {
 	case filepath.Base(dir) == ".devcontainer": // .devcontainer/devcontainer.json
 		return filepath.Dir(dir)
