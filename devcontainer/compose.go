@@ -217,11 +217,7 @@ func (cs *composeSide) commentSources() []commentSource {
 		if !strings.Contains(string(f.Src.Body), "devfix-ignore-") {
 			continue
 		}
-		s := commentSource{file: f.Src, lines: f.PointersByLine()}
-		for _, cm := range f.Comments() {
-			s.comments = append(s.comments, comment{cm.Start, cm.End, cm.Text})
-		}
-		out = append(out, s)
+		out = append(out, commentSource{file: f.Src, lines: f.PointersByLine(), comments: f.Comments()})
 	}
 	return out
 }

@@ -16,7 +16,7 @@ type dockerfileDoc struct {
 	file       *source.File
 	globalArgs map[string]string // ARGs before the first FROM, with literal defaults
 	stages     []stage
-	comments   []comment
+	comments   []source.Comment
 	lines      map[int][]string // line → pointers of the instructions starting on it
 }
 
@@ -81,7 +81,7 @@ func parseDockerfile(path string, data []byte) *dockerfileDoc {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "#") {
 			start := df.file.LineStart(lineNo) + strings.Index(line, "#")
-			df.comments = append(df.comments, comment{start, df.file.LineStart(lineNo) + len(line), trimmed})
+			df.comments = append(df.comments, source.Comment{Start: start, End: df.file.LineStart(lineNo) + len(line), Text: trimmed})
 		}
 		if first && strings.HasPrefix(trimmed, "#") {
 			if d, ok := strings.CutPrefix(strings.ReplaceAll(strings.ToLower(trimmed), " ", ""), "#escape="); ok && len(d) == 1 {

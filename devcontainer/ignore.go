@@ -26,17 +26,11 @@ type ignore struct {
 	used     bool
 }
 
-// comment is one comment of a file: its bytes and text.
-type comment struct {
-	start, end int
-	text       string
-}
-
 // commentSource is what a file offers for ignores: its comments, and the
 // pointers of the nodes that start on each line.
 type commentSource struct {
 	file     *source.File
-	comments []comment
+	comments []source.Comment
 	lines    map[int][]string
 }
 
@@ -58,17 +52,17 @@ Remove it, or fix the rule ID (devfix rules lists them).`,
 func (cs commentSource) ignores() []*ignore {
 	var out []*ignore
 	for _, cm := range cs.comments {
-		if !strings.Contains(cm.text, "devfix-ignore-") {
+		if !strings.Contains(cm.Text, "devfix-ignore-") {
 			continue
 		}
-		m := ignoreRE.FindStringSubmatch(cm.text)
+		m := ignoreRE.FindStringSubmatch(cm.Text)
 		if m == nil {
 			continue
 		}
 		ids, _, _ := strings.Cut(m[2], "--")
-		ig := &ignore{kind: m[1], at: source.Loc{File: cs.file, Start: cm.start, End: cm.end}}
+		ig := &ignore{kind: m[1], at: source.Loc{File: cs.file, Start: cm.Start, End: cm.End}}
 		ig.rules = strings.FieldsFunc(ids, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
-		line, _ := cs.file.Position(cm.start)
+		line, _ := cs.file.Position(cm.Start)
 		switch ig.kind {
 		case "line":
 			ig.pointers = cs.lines[line]
@@ -168,9 +162,5 @@ func quoteAll(ss []string) []string {
 
 // jsonComments is the config's own commentSource.
 func (c *Config) commentSource() commentSource {
-	cs := commentSource{file: c.doc.File, lines: c.doc.PointersByLine()}
-	for _, cm := range c.doc.Comments() {
-		cs.comments = append(cs.comments, comment{cm.Start, cm.End, cm.Text})
-	}
-	return cs
+	return commentSource{file: c.doc.File, lines: c.doc.PointersByLine(), comments: c.doc.Comments()}
 }

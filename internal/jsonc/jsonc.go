@@ -66,12 +66,6 @@ type node struct {
 	kids   []int
 }
 
-// Comment is a comment's bytes, from hujson's tree.
-type Comment struct {
-	Start, End int
-	Text       string
-}
-
 var hujsonErrRE = regexp.MustCompile(`(?s)^hujson: line (\d+), column (\d+): (.*)$`)
 
 // Parse parses data (a BOM is kept aside). Bad input is a *source.Error
@@ -218,8 +212,8 @@ func (d *Doc) Nodes() []Node {
 
 // Comments returns every comment in document order, from the
 // whitespace-and-comment runs (hujson's Extra) of the tree.
-func (d *Doc) Comments() []Comment {
-	var out []Comment
+func (d *Doc) Comments() []source.Comment {
+	var out []source.Comment
 	scan := func(extra hujson.Extra, start int) {
 		if !bytes.Contains(extra, []byte("/")) {
 			return
@@ -243,7 +237,7 @@ func (d *Doc) Comments() []Comment {
 				continue
 			}
 			text := strings.TrimRight(string(extra[i:j]), "\r")
-			out = append(out, Comment{Start: start + i, End: start + i + len(text), Text: text})
+			out = append(out, source.Comment{Start: start + i, End: start + i + len(text), Text: text})
 			i = j - 1
 		}
 	}

@@ -162,6 +162,13 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", path, e.Line, e.Col, msg)
 }
 
+// Comment is a comment of a file: its bytes Start..End of the body, and
+// its text as written (the comment marker included, the line break not).
+type Comment struct {
+	Start, End int
+	Text       string
+}
+
 // EscapeControl writes control characters (and invalid UTF-8) as Go
 // escapes, so a message quoting user input stays on one line.
 func EscapeControl(s string) string {

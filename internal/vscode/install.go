@@ -246,7 +246,7 @@ func freshSettings(eol string, want Want) string {
 // marks finds devfix's markers in a parsed file.
 type marks struct {
 	d        *jsonc.Doc
-	comments []jsonc.Comment
+	comments []source.Comment
 	root     bool // the root object is devfix's: the file was empty
 }
 
@@ -438,7 +438,7 @@ func (m *marks) unmark() []source.Edit {
 }
 
 // markerOfOurMember reports whether c marks a root member devfix writes.
-func (m *marks) markerOfOurMember(c jsonc.Comment) bool {
+func (m *marks) markerOfOurMember(c source.Comment) bool {
 	for _, n := range m.d.Root().Children() {
 		if ourRootKey(n.Key()) && c.Start >= n.KeyLoc().End && c.End <= n.Start() {
 			return true

@@ -4,15 +4,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/devfix/devfix/internal/source"
 	"go.yaml.in/yaml/v4"
 )
-
-// Comment is a comment of a file: from its '#' to the end of its line
-// (the line break not included).
-type Comment struct {
-	Start, End int    // byte offsets in Src.Body
-	Text       string // as written, '#' included
-}
 
 // Comments returns the file's comments in order.
 //
@@ -23,9 +17,9 @@ type Comment struct {
 // start) and is not already taken and not inside a multi-line scalar. Every
 // such line is a comment (a '#' after a blank starts one), so equal
 // comments can only trade places with each other.
-func (f *File) Comments() []Comment { return f.comments }
+func (f *File) Comments() []source.Comment { return f.comments }
 
-func (f *File) findComments() []Comment {
+func (f *File) findComments() []source.Comment {
 	b := f.Src.Body
 	var inside [][2]int
 	for n, s := range f.spans {
@@ -48,7 +42,7 @@ func (f *File) findComments() []Comment {
 		}
 		ends[i] = e
 	}
-	out := []Comment{}
+	out := []source.Comment{}
 	taken := map[int]bool{}
 	try := func(line int, text string) bool {
 		if line < 1 || line > nlines {
@@ -68,7 +62,7 @@ func (f *File) findComments() []Comment {
 			}
 		}
 		taken[start] = true
-		out = append(out, Comment{Start: start, End: le, Text: text})
+		out = append(out, source.Comment{Start: start, End: le, Text: text})
 		return true
 	}
 	// place puts text on the nearest free line from line, going by step,

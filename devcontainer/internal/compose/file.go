@@ -23,7 +23,7 @@ type File struct {
 	ptrs     map[*yaml.Node]string // JSON pointer of every node of the tree (aliases not followed)
 	parent   map[*yaml.Node]*yaml.Node
 	spans    map[*yaml.Node][2]int
-	comments []Comment
+	comments []source.Comment
 
 	// How compose reads the references in this file.
 	dir  string                      // folder relative include/extends paths start from
