@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/run"
 	"github.com/devfix/devfix/mounts"
+	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 )
 
@@ -31,11 +33,7 @@ func OSEnv() *Env {
 	}
 	env.WorkDir, _ = os.Getwd()
 	env.UID, env.GID = int64(os.Getuid()), int64(os.Getgid())
-	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
-		env.UserName = u.Username
-	} else {
-		env.UserName = os.Getenv("USER")
-	}
+	env.UserName = userName(context.Background(), os.Getuid(), user.LookupId, env.Run, env.LookupEnv)
 	disc := env.discovery()
 	env.RootlessSocket = disc.RootlessSocket()
 	env.PodmanSocket = disc.PodmanSocket()
@@ -45,6 +43,49 @@ func OSEnv() *Env {
 		env.PortStart, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	return env
+}
+
+// getentTimeout bounds the passwd lookup through NSS (an SSSD or LDAP
+// server that does not answer).
+const getentTimeout = 5 * time.Second
+
+// userName names the user uid: os/user, which in the static build (no cgo)
+// reads /etc/passwd alone; else `getent passwd <uid>` by argv, which asks
+// NSS and so finds SSSD, LDAP and extrausers users; else $USER.
+func userName(ctx context.Context, uid int, lookupID func(string) (*user.User, error), runner run.Runner, lookupEnv func(string) (string, bool)) string {
+	id := strconv.Itoa(uid)
+	if u, err := lookupID(id); err == nil && u.Username != "" {
+		return u.Username
+	}
+	ctx, cancel := context.WithTimeout(ctx, getentTimeout)
+	defer cancel()
+	if e, ok := shellenv.Getent(ctx, runner, id); ok && e.Name != "" {
+		return e.Name
+	}
+	name, _ := lookupEnv("USER")
+	return name
+}
+
+// rootlessDockerMayRun reports whether a rootless Docker daemon may serve
+// the user, so that its RootlessKit child, whose live map is the one to
+// trust, is worth looking for (without dockerd-rootless.sh's child_pid file
+// that means reading the status of every process): a rootless Docker socket
+// is in one of its usual places, or DOCKER_HOST or the docker context names
+// a daemon that is not Podman's. A Podman user has none of these; neither
+// does a rootless Docker user whose daemon is not there to be found.
+func (env *Env) rootlessDockerMayRun() bool {
+	if env.RootlessSocket != "" {
+		return true
+	}
+	host, _ := env.lookup("DOCKER_HOST")
+	if host == "" {
+		cur, err := env.discovery().CurrentContext()
+		if err != nil {
+			return true // a broken context: look, as before
+		}
+		host = cur.Host
+	}
+	return host != "" && !engine.IsPodmanHost(host)
 }
 
 func (env *Env) discovery() engine.Discovery {
@@ -214,8 +255,9 @@ func (l *lazyEngine) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts,
 }
 
 // osHost answers host questions from /proc, /etc/subuid and getfacl. The
-// UID map is looked up once, and only when a rule asks (it may mean a scan
-// of /proc).
+// UID map is looked up once, and only when a rule asks; in the live map of a
+// rootless Docker daemon only when one may run (finding it may mean a scan
+// of /proc), else in the subordinate ranges, as Podman maps.
 type osHost struct {
 	env     *Env
 	mapOnce sync.Once
@@ -227,7 +269,12 @@ func (h *osHost) User() (int64, string) { return h.env.UID, h.env.UserName }
 
 func (h *osHost) IDMap() (mounts.IDMap, string, error) {
 	h.mapOnce.Do(func() {
-		h.maps, h.mapErr = mounts.LookupMaps(context.Background(), h.env.Fs, h.env.procRoot(), h.env.who(), h.env.Run)
+		ctx := context.Background()
+		if h.env.rootlessDockerMayRun() {
+			h.maps, h.mapErr = mounts.LookupMaps(ctx, h.env.Fs, h.env.procRoot(), h.env.who(), h.env.Run)
+		} else {
+			h.maps, h.mapErr = mounts.SubIDMaps(ctx, h.env.Fs, h.env.who(), h.env.Run)
+		}
 	})
 	return h.maps.UID, h.maps.Source, h.mapErr
 }

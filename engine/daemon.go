@@ -40,17 +40,15 @@ func ParseKind(s string) (Kind, error) {
 // Docker-compatible service.
 type Daemon struct {
 	Endpoint
-	Kind       Kind
-	Version    string // the engine's version, from the ping ("20.10.24+dfsg1", "4.3.1"); "" when it does not say
-	APIVersion string // the Engine API version it offers ("1.41"); the client uses the lower of it and its own
+	Kind    Kind
+	Version string // the engine's version, from the ping ("20.10.24+dfsg1", "4.3.1"); "" when it does not say
 	// Rootless reports whether the daemon runs without root: containers'
 	// root is then the user, not root on the host.
 	Rootless bool
 	// RootlessFrom says, for people, how Rootless was learned.
 	RootlessFrom string
 
-	client  *client.Client
-	peerUID int // the socket server's uid, -1 when unknown (not a unix socket)
+	client *client.Client
 
 	mu   sync.Mutex
 	info *Info
@@ -72,7 +70,10 @@ var errNoPeerCred = errors.New("no peer credentials")
 // rootlessness from the unix socket's peer credentials (SO_PEERCRED) — a
 // daemon whose socket is served by uid 0 is rootful, even when the socket
 // was handed to the user. Only an endpoint without peer credentials (tcp)
-// costs one more request: /info (Docker) or /libpod/info (Podman).
+// costs one more request: /info (Docker) or /libpod/info (Podman); so does a
+// peer of uid 0 seen from inside a user namespace (devfix in a container of
+// a rootless daemon, its socket mounted), where the daemon's root may be the
+// user.
 func Connect(ctx context.Context, eps []Endpoint, timeout time.Duration) (*Daemon, error) {
 	if timeout <= 0 {
 		timeout = time.Second
@@ -82,7 +83,7 @@ func Connect(ctx context.Context, eps []Endpoint, timeout time.Duration) (*Daemo
 	}
 	var errs []string
 	for _, ep := range eps {
-		d, err := connect(ctx, ep, timeout)
+		d, err := connect(ctx, ep, timeout, readSelfUIDMap)
 		if err == nil {
 			return d, nil
 		}
@@ -91,7 +92,9 @@ func Connect(ctx context.Context, eps []Endpoint, timeout time.Duration) (*Daemo
 	return nil, fmt.Errorf("no daemon answered: %s", strings.Join(errs, "; "))
 }
 
-func connect(ctx context.Context, ep Endpoint, timeout time.Duration) (*Daemon, error) {
+// connect is Connect for one endpoint; selfUIDMap reads this process's
+// /proc/self/uid_map (asked only when the peer is uid 0).
+func connect(ctx context.Context, ep Endpoint, timeout time.Duration, selfUIDMap func() ([]byte, error)) (*Daemon, error) {
 	u, err := client.ParseHostURL(ep.Host)
 	if err != nil {
 		return nil, err
@@ -115,24 +118,20 @@ func connect(ctx context.Context, ep Endpoint, timeout time.Duration) (*Daemon, 
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := c.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
+	_, err = c.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err != nil {
 		c.Close()
 		return nil, shortError(err)
 	}
 	h := ping.get()
-	d := &Daemon{Endpoint: ep, client: c, APIVersion: res.APIVersion, peerUID: -1}
+	d := &Daemon{Endpoint: ep, client: c}
 	d.Kind, d.Version = kindFromPing(h)
 	if peer != nil {
 		if uid, pid, err := peer.cred(); err == nil {
-			d.peerUID = uid
-			d.Rootless = uid != 0
-			if d.Rootless {
-				d.RootlessFrom = fmt.Sprintf("the socket is served by uid %d (pid %d), not root", uid, pid)
-			} else {
-				d.RootlessFrom = fmt.Sprintf("the socket is served by root (pid %d)", pid)
+			if rootless, from, ok := rootlessFromPeer(uid, pid, selfUIDMap); ok {
+				d.Rootless, d.RootlessFrom = rootless, from
+				return d, nil
 			}
-			return d, nil
 		}
 	}
 	if err := d.rootlessFromDaemon(pctx, u, h); err != nil {
@@ -142,11 +141,41 @@ func connect(ctx context.Context, ep Endpoint, timeout time.Duration) (*Daemon, 
 	return d, nil
 }
 
-// rootlessFromDaemon asks a daemon without peer credentials whether it is
-// rootless. Docker says name=rootless in /info; Podman's /info does not
-// (4.3.1), its own /libpod/info does.
+// rootlessFromPeer tells rootlessness from the uid and pid of the process
+// serving the socket, as this process's user namespace sees them: a daemon
+// served by uid 0 is rootful, any other rootless. ok is false when that does
+// not tell: the peer is uid 0 and this process runs in a user namespace (its
+// uid_map is not the identity map), where uid 0 may be a rootless daemon's
+// root, that is, the user — the daemon must say.
+func rootlessFromPeer(uid, pid int, selfUIDMap func() ([]byte, error)) (rootless bool, from string, ok bool) {
+	if uid != 0 {
+		return true, fmt.Sprintf("the socket is served by uid %d (pid %d), not root", uid, pid), true
+	}
+	if inUserNamespace(selfUIDMap) {
+		return false, "", false
+	}
+	return false, fmt.Sprintf("the socket is served by root (pid %d)", pid), true
+}
+
+// inUserNamespace reports whether this process runs in a user namespace of
+// its own: its uid_map is not the initial namespace's identity map
+// ("0 0 4294967295"). A map that cannot be read (no /proc, not Linux) says
+// no.
+func inUserNamespace(selfUIDMap func() ([]byte, error)) bool {
+	b, err := selfUIDMap()
+	if err != nil {
+		return false
+	}
+	return strings.Join(strings.Fields(string(b)), " ") != "0 0 4294967295"
+}
+
+func readSelfUIDMap() ([]byte, error) { return os.ReadFile("/proc/self/uid_map") }
+
+// rootlessFromDaemon asks a daemon whose peer credentials do not tell
+// whether it is rootless. Docker says name=rootless in /info; Podman's /info
+// does not (4.3.1), its own /libpod/info does.
 func (d *Daemon) rootlessFromDaemon(ctx context.Context, u *url.URL, h http.Header) error {
-	if d.Kind == Podman && u.Scheme == "tcp" {
+	if d.Kind == Podman && (u.Scheme == "tcp" || u.Scheme == "unix") {
 		rootless, err := libpodRootless(ctx, u, h.Get("Libpod-Api-Version"))
 		if err != nil {
 			return err
@@ -168,15 +197,25 @@ func (d *Daemon) rootlessFromDaemon(ctx context.Context, u *url.URL, h http.Head
 	return nil
 }
 
+// libpodRootless asks Podman's /libpod/info, over tcp or its unix socket.
 func libpodRootless(ctx context.Context, u *url.URL, version string) (bool, error) {
 	if version == "" {
 		version = "4.0.0"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+u.Host+u.Path+"/v"+version+"/libpod/info", nil)
+	hc, base := http.DefaultClient, "http://"+u.Host+u.Path
+	if u.Scheme == "unix" {
+		tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", u.Host)
+		}}
+		defer tr.CloseIdleConnections()
+		hc, base = &http.Client{Transport: tr}, "http://podman"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v"+version+"/libpod/info", nil)
 	if err != nil {
 		return false, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return false, err
 	}

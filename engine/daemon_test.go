@@ -54,6 +54,9 @@ func TestConnect(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if !tc.cfg.TCP {
+				skipIfRootInUserNamespace(t)
+			}
 			tc.cfg.Images = vscodeImage
 			srv := enginetest.Start(t, tc.cfg)
 			d, err := Connect(ctx, []Endpoint{{Host: srv.Host, Source: "fake"}}, time.Second)
@@ -69,8 +72,15 @@ func TestConnect(t *testing.T) {
 			if diff := cmp.Diff(want, img); diff != "" {
 				t.Errorf("image (-want +got):\n%s", diff)
 			}
-			if d.Kind != tc.kind || d.Version != tc.version || d.APIVersion != "1.41" || d.Source != "fake" {
-				t.Errorf("daemon: kind %q version %q api %q source %q", d.Kind, d.Version, d.APIVersion, d.Source)
+			if d.Kind != tc.kind || d.Version != tc.version || d.Source != "fake" {
+				t.Errorf("daemon: kind %q version %q source %q", d.Kind, d.Version, d.Source)
+			}
+			// The API version the daemon offers is the one spoken (and
+			// Podman's own to /libpod).
+			for v := range srv.Versions() {
+				if v != "1.41" && (tc.kind != Podman || v != tc.version) {
+					t.Errorf("a request for API %s, want 1.41", v)
+				}
 			}
 			if d.Rootless != tc.rootless || !strings.HasPrefix(d.RootlessFrom, tc.rootlessFrom) {
 				t.Errorf("rootless %v (%s), want %v (%s…)", d.Rootless, d.RootlessFrom, tc.rootless, tc.rootlessFrom)
@@ -85,15 +95,13 @@ func TestConnect(t *testing.T) {
 // The peer of a unix socket is the process that listens on it: here this
 // test, as root or not.
 func TestPeerCredentials(t *testing.T) {
+	skipIfRootInUserNamespace(t)
 	srv := enginetest.Start(t, enginetest.Config{})
 	d, err := Connect(context.Background(), []Endpoint{{Host: srv.Host}}, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if d.peerUID != os.Geteuid() {
-		t.Errorf("peer uid %d, want %d", d.peerUID, os.Geteuid())
-	}
 	if d.Rootless != (os.Geteuid() != 0) {
 		t.Errorf("rootless %v as uid %d", d.Rootless, os.Geteuid())
 	}
@@ -103,6 +111,98 @@ func TestPeerCredentials(t *testing.T) {
 	}
 	if d.RootlessFrom != wantFrom {
 		t.Errorf("RootlessFrom %q, want %q", d.RootlessFrom, wantFrom)
+	}
+}
+
+// skipIfRootInUserNamespace skips a test that expects the fake's socket,
+// served by this test as root, to be taken for a rootful daemon's: inside a
+// user namespace, uid 0 does not tell (TestConnectInUserNamespace).
+func skipIfRootInUserNamespace(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 && inUserNamespace(readSelfUIDMap) {
+		t.Skip("root in a user namespace: the daemon is asked, not the peer's uid")
+	}
+}
+
+// Seen from inside a user namespace (devfix in a container of a rootless
+// daemon, its socket mounted), a peer of uid 0 may be the user: the daemon
+// says. Outside one, and for any other uid, the peer tells.
+func TestRootlessFromPeer(t *testing.T) {
+	inUserNS := func() ([]byte, error) {
+		return []byte("         0       1000          1\n         1     100000      65536\n"), nil
+	}
+	initialNS := func() ([]byte, error) { return []byte("         0          0 4294967295\n"), nil }
+	noProc := func() ([]byte, error) { return nil, os.ErrNotExist }
+	tests := []struct {
+		name     string
+		uid      int
+		uidMap   func() ([]byte, error)
+		rootless bool
+		from     string
+		ok       bool
+	}{
+		{name: "root, initial namespace", uid: 0, uidMap: initialNS, from: "the socket is served by root (pid 42)", ok: true},
+		{name: "root, no uid_map", uid: 0, uidMap: noProc, from: "the socket is served by root (pid 42)", ok: true},
+		{name: "root, in a user namespace", uid: 0, uidMap: inUserNS, ok: false},
+		{name: "a user, in a user namespace", uid: 1000, uidMap: inUserNS, rootless: true, from: "the socket is served by uid 1000 (pid 42), not root", ok: true},
+		{name: "a user, initial namespace", uid: 1000, uidMap: initialNS, rootless: true, from: "the socket is served by uid 1000 (pid 42), not root", ok: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rootless, from, ok := rootlessFromPeer(tc.uid, 42, tc.uidMap)
+			if rootless != tc.rootless || from != tc.from || ok != tc.ok {
+				t.Errorf("got %v %q %v, want %v %q %v", rootless, from, ok, tc.rootless, tc.from, tc.ok)
+			}
+		})
+	}
+}
+
+// Connected from inside a user namespace to a socket served by uid 0, devfix
+// asks the daemon: /info for Docker, /libpod/info for Podman.
+func TestConnectInUserNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the fake's socket is served by this test's uid; the case needs uid 0 (run as root; TestRootlessFromPeer covers the rule)")
+	}
+	inUserNS := func() ([]byte, error) { return []byte("0 1000 1\n1 100000 65536\n"), nil }
+	tests := []struct {
+		name     string
+		cfg      enginetest.Config
+		rootless bool
+		from     string
+		requests map[string]int
+	}{
+		{name: "rootless docker", cfg: enginetest.Config{Rootless: true}, rootless: true,
+			from: "/info security options include name=rootless", requests: map[string]int{"/_ping": 1, "/info": 1}},
+		{name: "rootful docker", cfg: enginetest.Config{}, rootless: false,
+			from: "/info security options lack name=rootless", requests: map[string]int{"/_ping": 1, "/info": 1}},
+		{name: "rootless podman", cfg: enginetest.Config{Podman: true, Rootless: true}, rootless: true,
+			from: "/libpod/info says rootless: true", requests: map[string]int{"/_ping": 1, "/libpod/info": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := enginetest.Start(t, tc.cfg)
+			d, err := connect(context.Background(), Endpoint{Host: srv.Host}, time.Second, inUserNS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if d.Rootless != tc.rootless || d.RootlessFrom != tc.from {
+				t.Errorf("rootless %v (%s), want %v (%s)", d.Rootless, d.RootlessFrom, tc.rootless, tc.from)
+			}
+			if diff := cmp.Diff(tc.requests, srv.Requests()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Outside a user namespace, uid 0 is root: no question asked.
+	srv := enginetest.Start(t, enginetest.Config{Rootless: true})
+	d, err := connect(context.Background(), Endpoint{Host: srv.Host}, time.Second, readSelfUIDMap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !inUserNamespace(readSelfUIDMap) && (d.Rootless || srv.Requests()["/info"] != 0) {
+		t.Errorf("rootless %v (%s), /info asked %d times", d.Rootless, d.RootlessFrom, srv.Requests()["/info"])
 	}
 }
 

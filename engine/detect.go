@@ -10,18 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/moby/moby/client"
 	"github.com/spf13/afero"
 )
 
 // DetectInput is what Detect looks at. Everything is injected: Detect reads
-// no settings file and runs nothing but Run.
+// no settings file and runs nothing but Run. An engine the user chose (a
+// flag, devfix's settings) is the caller's to honour before it asks.
 type DetectInput struct {
-	// Override is an engine the user chose for devfix (a flag, devfix's
-	// settings; ParseKind reads it); "" for none. OverrideFrom names where,
-	// for people.
-	Override     Kind
-	OverrideFrom string
 	// DockerPath is VS Code's dev.containers.dockerPath ("podman",
 	// "/usr/bin/podman", a wrapper…); "" when unset. DockerPathFrom names
 	// the settings file that set it.
@@ -32,9 +29,9 @@ type DetectInput struct {
 	Discovery Discovery
 	// LookPath finds a program on PATH; nil means exec.LookPath.
 	LookPath func(string) (string, error)
-	// Run runs a program by argv and returns its output; nil means os/exec.
-	// Detect runs only `<docker> -v`.
-	Run func(ctx context.Context, argv []string) ([]byte, error)
+	// Run runs a program by argv and returns its output; nil means
+	// run.Argv. Detect runs only `<docker> -v`.
+	Run run.Runner
 	// Timeout bounds each `<docker> -v`; 0 means 2s.
 	Timeout time.Duration
 }
@@ -49,24 +46,16 @@ type Detection struct {
 // Detect tells which engine the user's dev containers run on, the way the
 // Dev Containers CLI would pick it, first answer wins:
 //
-//  1. the engine the user chose for devfix (Override);
-//  2. VS Code's dev.containers.dockerPath: the CLI runs `<dockerPath> -v`
+//  1. VS Code's dev.containers.dockerPath: the CLI runs `<dockerPath> -v`
 //     and takes Podman when the output says "podman";
-//  3. a docker on PATH that is Podman's shim (`docker -v` says "podman");
-//  4. DOCKER_HOST, else the current docker context: Podman when it points at
+//  2. a docker on PATH that is Podman's shim (`docker -v` says "podman");
+//  3. DOCKER_HOST, else the current docker context: Podman when it points at
 //     Podman's socket (…/podman/podman.sock), else Docker — the daemon the
 //     docker CLI will use is named there;
-//  5. a rootless Docker socket: Docker;
-//  6. podman on PATH: Podman;
-//  7. Docker.
+//  4. a rootless Docker socket: Docker;
+//  5. podman on PATH: Podman;
+//  6. Docker.
 func Detect(ctx context.Context, in DetectInput) Detection {
-	if in.Override != "" {
-		from := in.OverrideFrom
-		if from == "" {
-			from = "your choice"
-		}
-		return Detection{Kind: in.Override, Reason: fmt.Sprintf("%s says %s", from, in.Override)}
-	}
 	lookPath := in.LookPath
 	if lookPath == nil {
 		lookPath = exec.LookPath
@@ -109,15 +98,15 @@ func Detect(ctx context.Context, in DetectInput) Detection {
 }
 
 func hostDetection(host, from string) Detection {
-	if isPodmanHost(host) {
+	if IsPodmanHost(host) {
 		return Detection{Kind: Podman, Reason: fmt.Sprintf("%s is %s, Podman's socket", from, host)}
 	}
 	return Detection{Kind: Docker, Reason: fmt.Sprintf("%s is %s, not Podman's socket", from, host)}
 }
 
-// isPodmanHost reports whether a daemon address is a Podman API socket
+// IsPodmanHost reports whether a daemon address is a Podman API socket
 // ($XDG_RUNTIME_DIR/podman/podman.sock, /run/podman/podman.sock, …).
-func isPodmanHost(host string) bool {
+func IsPodmanHost(host string) bool {
 	u, err := client.ParseHostURL(host)
 	if err != nil || u.Scheme != "unix" {
 		return false
@@ -196,11 +185,11 @@ func (in DetectInput) runVersion(ctx context.Context, prog string) (string, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	run := in.Run
-	if run == nil {
-		run = runStdout
+	runner := in.Run
+	if runner == nil {
+		runner = run.Argv
 	}
-	out, err := run(ctx, []string{prog, "-v"})
+	out, err := runner(ctx, []string{prog, "-v"})
 	if err != nil {
 		return "", err
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func TestDetect(t *testing.T) {
-	podmanMeta := ContextMetaDir("/home/dev/.docker", "podman") + "/meta.json"
+	podmanMeta := contextMetaDir("/home/dev/.docker", "podman") + "/meta.json"
 	// Programs on PATH and what `-v` prints.
 	type prog struct{ path, v string }
 	realDocker := prog{"/usr/bin/docker", "Docker version 28.2.2, build e6534b4"}
@@ -31,9 +31,6 @@ func TestDetect(t *testing.T) {
 		reason   string
 		wantRuns []string
 	}{
-		{name: "the override wins",
-			in:   DetectInput{Override: Docker, OverrideFrom: "--engine", DockerPath: "podman"},
-			path: []prog{shim, podman}, want: Docker, reason: "--engine says docker"},
 		{name: "dockerPath podman",
 			in:   DetectInput{DockerPath: "podman", DockerPathFrom: "~/.config/Code/User/settings.json"},
 			path: []prog{realDocker, podman}, want: Podman,
@@ -151,7 +148,7 @@ func TestIsPodmanHost(t *testing.T) {
 		"ssh://me@podman":                          false,
 		"nonsense":                                 false,
 	} {
-		if got := isPodmanHost(host); got != want {
+		if got := IsPodmanHost(host); got != want {
 			t.Errorf("%s: got %v", host, got)
 		}
 	}

@@ -26,9 +26,6 @@ type Discovery struct {
 	LookupEnv func(string) (string, bool)
 	UID       int
 	Home      string
-	// IsSocket reports whether path is a unix socket; nil checks the mode
-	// (on a memory filesystem, which has no sockets, any existing file).
-	IsSocket func(path string) bool
 }
 
 func (d Discovery) env(k string) string {
@@ -58,10 +55,10 @@ func (d Discovery) home() string {
 	return h
 }
 
+// isSocket reports whether path is a unix socket: by its mode on the OS
+// filesystem; on another (a memory filesystem has no sockets), whether a
+// file is there.
 func (d Discovery) isSocket(path string) bool {
-	if d.IsSocket != nil {
-		return d.IsSocket(path)
-	}
 	fi, err := d.fs().Stat(path)
 	if err != nil {
 		return false
@@ -90,32 +87,43 @@ func (d Discovery) Endpoints() ([]Endpoint, error) {
 	}
 	var out []Endpoint
 	seen := map[string]bool{}
-	add := func(path, source string) {
-		if path == "" || seen[path] || !d.isSocket(path) {
-			return
+	for _, c := range append(d.rootlessCandidates(), socketCandidate{"/var/run/docker.sock", "/var/run/docker.sock"}) {
+		if seen[c.path] || !d.isSocket(c.path) {
+			continue
 		}
-		seen[path] = true
-		out = append(out, Endpoint{Host: "unix://" + path, Source: source})
+		seen[c.path] = true
+		out = append(out, Endpoint{Host: "unix://" + c.path, Source: c.source})
 	}
-	if x := d.env("XDG_RUNTIME_DIR"); x != "" {
-		add(filepath.Join(x, "docker.sock"), "$XDG_RUNTIME_DIR/docker.sock")
-	}
-	add(fmt.Sprintf("/run/user/%d/docker.sock", d.UID), fmt.Sprintf("/run/user/%d/docker.sock", d.UID))
-	add(filepath.Join(d.home(), ".docker", "run", "docker.sock"), "~/.docker/run/docker.sock")
-	add("/var/run/docker.sock", "/var/run/docker.sock")
 	return out, nil
+}
+
+// socketCandidate is a place a daemon's socket may be, and its name for
+// people.
+type socketCandidate struct{ path, source string }
+
+// rootlessCandidates are the places of a rootless Docker socket, in the
+// docker CLI's order: $XDG_RUNTIME_DIR/docker.sock (when it is set),
+// /run/user/<uid>/docker.sock and ~/.docker/run/docker.sock.
+func (d Discovery) rootlessCandidates() []socketCandidate {
+	var out []socketCandidate
+	if x := d.env("XDG_RUNTIME_DIR"); x != "" {
+		out = append(out, socketCandidate{filepath.Join(x, "docker.sock"), "$XDG_RUNTIME_DIR/docker.sock"})
+	}
+	perUID := fmt.Sprintf("/run/user/%d/docker.sock", d.UID)
+	return append(out, socketCandidate{perUID, perUID},
+		socketCandidate{filepath.Join(d.home(), ".docker", "run", "docker.sock"), "~/.docker/run/docker.sock"})
 }
 
 // RootlessSocket returns the first existing rootless Docker socket among
 // $XDG_RUNTIME_DIR/docker.sock, /run/user/<uid>/docker.sock and
 // ~/.docker/run/docker.sock; "" when there is none.
 func (d Discovery) RootlessSocket() string {
-	var cands []string
-	if x := d.env("XDG_RUNTIME_DIR"); x != "" {
-		cands = append(cands, filepath.Join(x, "docker.sock"))
+	for _, c := range d.rootlessCandidates() {
+		if d.isSocket(c.path) {
+			return c.path
+		}
 	}
-	cands = append(cands, fmt.Sprintf("/run/user/%d/docker.sock", d.UID), filepath.Join(d.home(), ".docker", "run", "docker.sock"))
-	return d.firstSocket(cands)
+	return ""
 }
 
 // PodmanSocket returns the first existing socket of a rootless Podman API
@@ -128,10 +136,6 @@ func (d Discovery) PodmanSocket() string {
 		cands = append(cands, filepath.Join(x, "podman", "podman.sock"))
 	}
 	cands = append(cands, fmt.Sprintf("/run/user/%d/podman/podman.sock", d.UID))
-	return d.firstSocket(cands)
-}
-
-func (d Discovery) firstSocket(cands []string) string {
 	for _, c := range cands {
 		if d.isSocket(c) {
 			return c
@@ -140,9 +144,9 @@ func (d Discovery) firstSocket(cands []string) string {
 	return ""
 }
 
-// ContextMetaDir is where the docker CLI keeps a context's meta.json: the
+// contextMetaDir is where the docker CLI keeps a context's meta.json: the
 // folder is named by the SHA-256 of the context's name.
-func ContextMetaDir(configDir, name string) string {
+func contextMetaDir(configDir, name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return filepath.Join(configDir, "contexts", "meta", hex.EncodeToString(sum[:]))
 }
@@ -188,7 +192,7 @@ func (d Discovery) CurrentContext() (DockerContext, error) {
 	if cur.Name == "default" {
 		return cur, nil
 	}
-	meta := filepath.Join(ContextMetaDir(d.configDir(), cur.Name), "meta.json")
+	meta := filepath.Join(contextMetaDir(d.configDir(), cur.Name), "meta.json")
 	b, err := afero.ReadFile(d.fs(), meta)
 	if err != nil {
 		return cur, fmt.Errorf("docker context %q (from %s) has no metadata at %s", cur.Name, cur.From, meta)

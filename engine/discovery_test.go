@@ -21,7 +21,7 @@ func memDiscovery(env, files map[string]string) Discovery {
 }
 
 func TestEndpoints(t *testing.T) {
-	rootlessMeta := ContextMetaDir("/home/dev/.docker", "rootless") + "/meta.json"
+	rootlessMeta := contextMetaDir("/home/dev/.docker", "rootless") + "/meta.json"
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -75,7 +75,7 @@ func TestEndpoints(t *testing.T) {
 			env: map[string]string{"DOCKER_CONFIG": "/etc/dockercfg"},
 			files: map[string]string{
 				"/etc/dockercfg/config.json":                                `{"currentContext": "rootless"}`,
-				ContextMetaDir("/etc/dockercfg", "rootless") + "/meta.json": `{"Endpoints":{"docker":{"Host":"tcp://127.0.0.1:2376"}}}`},
+				contextMetaDir("/etc/dockercfg", "rootless") + "/meta.json": `{"Endpoints":{"docker":{"Host":"tcp://127.0.0.1:2376"}}}`},
 			want: []Endpoint{{Host: "tcp://127.0.0.1:2376", Source: `docker context "rootless" (from /etc/dockercfg/config.json)`}}},
 		{name: "nothing found", want: nil},
 	}
@@ -99,7 +99,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestCurrentContext(t *testing.T) {
-	podmanMeta := ContextMetaDir("/home/dev/.docker", "podman") + "/meta.json"
+	podmanMeta := contextMetaDir("/home/dev/.docker", "podman") + "/meta.json"
 	tests := []struct {
 		name  string
 		env   map[string]string
@@ -207,7 +207,7 @@ func TestSocketModeOnOSFs(t *testing.T) {
 func TestContextMetaDir(t *testing.T) {
 	// sha256("rootless") (printf rootless | sha256sum), as the docker CLI names the folder.
 	want := "/h/.docker/contexts/meta/12b961af5feb3e9d39f93b2cefb9a1a944f18d02cca0cac2f04f5a982240605f"
-	if got := ContextMetaDir("/h/.docker", "rootless"); got != want {
+	if got := contextMetaDir("/h/.docker", "rootless"); got != want {
 		t.Errorf("got %s", got)
 	}
 }

@@ -9,11 +9,9 @@ import (
 
 // Account is a user as Docker resolves it in an image.
 type Account struct {
-	Name  string // from /etc/passwd; "" when the user is a bare UID not listed there
-	UID   int    // -1 when unknown
-	GID   int    // -1 when unknown
-	Home  string // from /etc/passwd; "/" (Docker's default) for a UID not listed there
-	Shell string // from /etc/passwd
+	Name string // from /etc/passwd; "" when the user is a bare UID not listed there
+	UID  int    // -1 when unknown
+	GID  int    // -1 when unknown
 }
 
 // LookupUser resolves a Docker user spec ("vscode", "1000", "vscode:dev",
@@ -24,8 +22,7 @@ type Account struct {
 //
 // found reports whether every part was found (a numeric group need not be). A numeric user that
 // /etc/passwd lacks is not found, yet Docker runs it: UID is that number,
-// GID the given group or 0, Home "/". A name that is not found leaves UID
-// (or GID) -1.
+// GID the given group or 0. A name that is not found leaves UID (or GID) -1.
 func LookupUser(passwd, group []byte, spec string) (acct Account, found bool) {
 	user, grp, hasGroup := strings.Cut(spec, ":")
 	if user == "" {
@@ -35,13 +32,13 @@ func LookupUser(passwd, group []byte, spec string) (acct Account, found bool) {
 	uid, uidErr := strconv.Atoi(user)
 	found = true
 	if f, ok := findEntry(passwd, user, 2); ok && len(f) >= 7 {
-		acct.Name, acct.Home, acct.Shell = f[0], f[5], f[6]
+		acct.Name = f[0]
 		acct.UID, _ = strconv.Atoi(f[2])
 		acct.GID, _ = strconv.Atoi(f[3])
 	} else {
 		found = false
 		if uidErr == nil && uid >= 0 {
-			acct.UID, acct.GID, acct.Home = uid, 0, "/"
+			acct.UID, acct.GID = uid, 0
 		}
 	}
 	if hasGroup && grp != "" {

@@ -27,24 +27,24 @@ docker:x:999:vscode
 		want  Account
 		found bool
 	}{
-		{spec: "vscode", want: Account{Name: "vscode", UID: 1000, GID: 1000, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
-		{spec: "1000", want: Account{Name: "vscode", UID: 1000, GID: 1000, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
-		{spec: "node", want: Account{Name: "node", UID: 1000, GID: 1000, Home: "/home/node", Shell: "/bin/sh"}, found: true},
-		{spec: "", want: Account{Name: "root", UID: 0, GID: 0, Home: "/root", Shell: "/bin/bash"}, found: true},
-		{spec: "root", want: Account{Name: "root", UID: 0, GID: 0, Home: "/root", Shell: "/bin/bash"}, found: true},
-		{spec: "vscode:dev", want: Account{Name: "vscode", UID: 1000, GID: 2000, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
-		{spec: "vscode:999", want: Account{Name: "vscode", UID: 1000, GID: 999, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
-		{spec: "1000:1000", want: Account{Name: "vscode", UID: 1000, GID: 1000, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
-		{spec: "vscode:", want: Account{Name: "vscode", UID: 1000, GID: 1000, Home: "/home/vscode", Shell: "/bin/zsh"}, found: true},
+		{spec: "vscode", want: Account{Name: "vscode", UID: 1000, GID: 1000}, found: true},
+		{spec: "1000", want: Account{Name: "vscode", UID: 1000, GID: 1000}, found: true},
+		{spec: "node", want: Account{Name: "node", UID: 1000, GID: 1000}, found: true},
+		{spec: "", want: Account{Name: "root", UID: 0, GID: 0}, found: true},
+		{spec: "root", want: Account{Name: "root", UID: 0, GID: 0}, found: true},
+		{spec: "vscode:dev", want: Account{Name: "vscode", UID: 1000, GID: 2000}, found: true},
+		{spec: "vscode:999", want: Account{Name: "vscode", UID: 1000, GID: 999}, found: true},
+		{spec: "1000:1000", want: Account{Name: "vscode", UID: 1000, GID: 1000}, found: true},
+		{spec: "vscode:", want: Account{Name: "vscode", UID: 1000, GID: 1000}, found: true},
 		// A user spec matches a line by name as well as by UID.
-		{spec: "2000", want: Account{Name: "2000", UID: 3000, GID: 3000, Home: "/home/numeric", Shell: "/bin/sh"}, found: true},
-		// Docker runs a UID that /etc/passwd lacks, as group 0 with HOME=/.
-		{spec: "4242", want: Account{UID: 4242, GID: 0, Home: "/"}, found: false},
-		{spec: "4242:4242", want: Account{UID: 4242, GID: 4242, Home: "/"}, found: false},
-		{spec: "4242:dev", want: Account{UID: 4242, GID: 2000, Home: "/"}, found: false},
+		{spec: "2000", want: Account{Name: "2000", UID: 3000, GID: 3000}, found: true},
+		// Docker runs a UID that /etc/passwd lacks, as group 0.
+		{spec: "4242", want: Account{UID: 4242, GID: 0}, found: false},
+		{spec: "4242:4242", want: Account{UID: 4242, GID: 4242}, found: false},
+		{spec: "4242:dev", want: Account{UID: 4242, GID: 2000}, found: false},
 		// Names that are not there: Docker refuses to start.
 		{spec: "ghost", want: Account{UID: -1, GID: -1}, found: false},
-		{spec: "vscode:ghosts", want: Account{Name: "vscode", UID: 1000, GID: -1, Home: "/home/vscode", Shell: "/bin/zsh"}, found: false},
+		{spec: "vscode:ghosts", want: Account{Name: "vscode", UID: 1000, GID: -1}, found: false},
 		{spec: "nisuser", want: Account{UID: -1, GID: -1}, found: false},
 		{spec: "broken", want: Account{UID: -1, GID: -1}, found: false},
 	}
@@ -61,11 +61,11 @@ docker:x:999:vscode
 
 func TestLookupUserEmptyFiles(t *testing.T) {
 	got, found := LookupUser(nil, nil, "1000:1000")
-	if found || got != (Account{UID: 1000, GID: 1000, Home: "/"}) {
+	if found || got != (Account{UID: 1000, GID: 1000}) {
 		t.Errorf("got %+v, %v", got, found)
 	}
 	got, found = LookupUser(nil, nil, "")
-	if found || got != (Account{UID: 0, GID: 0, Home: "/"}) {
+	if found || got != (Account{UID: 0, GID: 0}) {
 		t.Errorf("root without /etc/passwd: %+v, %v", got, found)
 	}
 }

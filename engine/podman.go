@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"regexp"
 	"strings"
+
+	"github.com/devfix/devfix/internal/run"
 )
 
 // PodmanCLI answers image questions through the podman command, for Podman
@@ -19,9 +20,9 @@ import (
 // too, as `podman run NAME` does.
 type PodmanCLI struct {
 	// Run runs argv and returns its standard output alone (ReadImageFile
-	// reads a tar from it); standard error belongs in the error. Nil runs
-	// argv with os/exec.
-	Run func(ctx context.Context, argv []string) ([]byte, error)
+	// reads a tar from it); standard error belongs in the error. Nil means
+	// run.Argv.
+	Run run.Runner
 	// Path is the podman program; "" means "podman" on PATH.
 	Path string
 }
@@ -32,26 +33,11 @@ func (p PodmanCLI) run(ctx context.Context, args ...string) ([]byte, error) {
 		prog = "podman"
 	}
 	argv := append([]string{prog}, args...)
-	run := p.Run
-	if run == nil {
-		run = runStdout
+	runner := p.Run
+	if runner == nil {
+		runner = run.Argv
 	}
-	return run(ctx, argv)
-}
-
-// runStdout runs argv and returns its standard output; its standard error
-// goes into the error.
-func runStdout(ctx context.Context, argv []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return stdout.Bytes(), fmt.Errorf("%s: %w: %s", strings.Join(argv[:min(len(argv), 3)], " "), err, msg)
-		}
-		return stdout.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv[:min(len(argv), 3)], " "), err)
-	}
-	return stdout.Bytes(), nil
+	return runner(ctx, argv)
 }
 
 // Version returns podman's version ("4.3.1").
@@ -107,7 +93,7 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 var fileNotFound = regexp.MustCompile(`(?i)could not be found|no such file or directory`)
 
 // says reports whether a failed podman said re, in its error (standard error,
-// from runStdout) or its output (a runner that mixes the two).
+// as run.Argv puts it there) or its output (a runner that mixes the two).
 func says(err error, out []byte, re *regexp.Regexp) bool {
 	return re.MatchString(err.Error()) || re.Match(out)
 }

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/devfix/devfix/internal/run"
 	"io"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 

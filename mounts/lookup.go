@@ -1,10 +1,11 @@
 package mounts
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"github.com/devfix/devfix/internal/run"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 
@@ -23,8 +24,9 @@ type Maps struct {
 }
 
 // LookupMaps finds the maps a user's rootless daemon uses: the live
-// uid_map/gid_map of its RootlessKit child when it runs, else /etc/subuid and
-// /etc/subgid, else getsubids (NSS, for domain users) when run is not nil.
+// uid_map/gid_map of its RootlessKit child when it runs, else SubIDMaps.
+// Finding the child may mean reading the status of every process; where no
+// rootless Docker daemon can be (Podman has none), call SubIDMaps.
 func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run run.Runner) (Maps, error) {
 	if pid, err := findRootlessChildPID(fs, procRoot, w.XDGRuntimeDir, w.UID); err == nil {
 		um, err1 := readIDMap(fs, procRoot, pid, "uid_map")
@@ -33,6 +35,20 @@ func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run ru
 			return Maps{UID: um, GID: gm, ChildPID: pid, Source: fmt.Sprintf("the live uid_map and gid_map of your rootless daemon (pid %d)", pid)}, nil
 		}
 	}
+	m, err := SubIDMaps(ctx, fs, w, run)
+	if err != nil {
+		return Maps{}, fmt.Errorf("no rootless daemon of uid %d is running, and %w", w.UID, err)
+	}
+	m.Source += " (no rootless daemon is running)"
+	return m, nil
+}
+
+// SubIDMaps builds the maps a rootless engine sets up from the user's
+// subordinate ranges: /etc/subuid and /etc/subgid, else getsubids (NSS, for
+// domain users) when run is not nil. It is how Podman maps a container, and
+// how RootlessKit maps a Docker daemon that is not running yet; it looks at
+// no process.
+func SubIDMaps(ctx context.Context, fs afero.Fs, w Who, run run.Runner) (Maps, error) {
 	read := func(path string, id int64) ([]SubIDRange, error) {
 		f, err := fs.Open(path)
 		if err != nil {
@@ -48,19 +64,17 @@ func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run ru
 	us, errU := read("/etc/subuid", w.UID)
 	gs, errG := read("/etc/subgid", w.UID)
 	if errU == nil && errG == nil && len(us) > 0 && len(gs) > 0 {
-		return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "/etc/subuid and /etc/subgid (no rootless daemon is running)"}, nil
+		return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "/etc/subuid and /etc/subgid"}, nil
 	}
 	if run != nil && w.Name != "" {
 		us, err1 := subIDsFromGetsubids(ctx, run, w.Name, false)
 		gs, err2 := subIDsFromGetsubids(ctx, run, w.Name, true)
 		if err1 == nil && err2 == nil && len(us) > 0 && len(gs) > 0 {
-			return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "getsubids (no rootless daemon is running)"}, nil
+			return Maps{UID: rootlessMap(w.UID, us), GID: rootlessMap(w.GID, gs), Source: "getsubids"}, nil
 		}
 	}
-	for _, err := range []error{errU, errG} {
-		if err != nil {
-			return Maps{}, fmt.Errorf("no rootless daemon of uid %d is running and %v", w.UID, err)
-		}
+	if err := cmp.Or(errU, errG); err != nil {
+		return Maps{}, err
 	}
-	return Maps{}, fmt.Errorf("no rootless daemon of uid %d is running, and /etc/subuid or /etc/subgid has no range for %s (uid %d): run devfix doctor", w.UID, w.Name, w.UID)
+	return Maps{}, fmt.Errorf("/etc/subuid or /etc/subgid has no range for %s (uid %d): run devfix doctor", w.Name, w.UID)
 }

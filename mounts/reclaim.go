@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/devfix/devfix/internal/run"
 	"io/fs"
 	"path/filepath"
 	"sort"
 	"syscall"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 

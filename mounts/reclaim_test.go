@@ -2,6 +2,7 @@ package mounts
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -152,4 +153,63 @@ func TestLookupMaps(t *testing.T) {
 	if _, err := LookupMaps(context.Background(), mem, "/proc", Who{UID: 1551001108, Name: "jdoe"}, nil); err == nil || !strings.Contains(err.Error(), "devfix doctor") {
 		t.Errorf("domain user: %v", err)
 	}
+}
+
+// SubIDMaps reads the subordinate ranges and never looks at a process: not
+// the child_pid file of a running rootless daemon, not /proc.
+func TestSubIDMaps(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	afero.WriteFile(mem, "/etc/subuid", []byte("dev:100000:65536\n"), 0o644)
+	afero.WriteFile(mem, "/etc/subgid", []byte("dev:200000:65536\n"), 0o644)
+	afero.WriteFile(mem, "/run/user/1000/dockerd-rootless/child_pid", []byte("77"), 0o644)
+	afero.WriteFile(mem, "/proc/77/uid_map", []byte("0 1000 1\n1 300000 65536\n"), 0o644)
+	afero.WriteFile(mem, "/proc/77/gid_map", []byte("0 1000 1\n1 300000 65536\n"), 0o644)
+	var read []string
+	watched := &openWatcher{Fs: mem, opened: &read}
+	m, err := SubIDMaps(context.Background(), watched, Who{UID: 1000, GID: 1000, Name: "dev", XDGRuntimeDir: "/run/user/1000"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Maps{UID: IDMap{{0, 1000, 1}, {1, 100000, 65536}}, GID: IDMap{{0, 1000, 1}, {1, 200000, 65536}}, Source: "/etc/subuid and /etc/subgid"}
+	if d := cmp.Diff(want, m); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"/etc/subuid", "/etc/subgid"}, read); d != "" {
+		t.Errorf("files read (-want +got):\n%s", d)
+	}
+
+	// A domain user: getsubids (NSS) has the ranges the files lack.
+	getsubids := func(_ context.Context, argv []string) ([]byte, error) {
+		if argv[1] == "-g" {
+			return []byte("0: jdoe 500000 65536\n"), nil
+		}
+		return []byte("0: jdoe 400000 65536\n"), nil
+	}
+	jdoe := Who{UID: 1551001108, GID: 1551001108, Name: "jdoe"}
+	m, err = SubIDMaps(context.Background(), mem, jdoe, getsubids)
+	if h, _ := m.UID.ToHost(1); err != nil || h != 400000 || m.Source != "getsubids" {
+		t.Errorf("getsubids: %+v, %v", m, err)
+	}
+	if _, err := SubIDMaps(context.Background(), mem, jdoe, nil); err == nil || err.Error() != "/etc/subuid or /etc/subgid has no range for jdoe (uid 1551001108): run devfix doctor" {
+		t.Errorf("no range: %v", err)
+	}
+	// LookupMaps says so, and that no daemon runs.
+	if _, err := LookupMaps(context.Background(), mem, "/proc", jdoe, nil); err == nil ||
+		err.Error() != "no rootless daemon of uid 1551001108 is running, and /etc/subuid or /etc/subgid has no range for jdoe (uid 1551001108): run devfix doctor" {
+		t.Errorf("LookupMaps: %v", err)
+	}
+	if _, err := SubIDMaps(context.Background(), afero.NewMemMapFs(), Who{UID: 1000, Name: "dev"}, nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("no /etc/subuid: %v", err)
+	}
+}
+
+// openWatcher records the files opened through it.
+type openWatcher struct {
+	afero.Fs
+	opened *[]string
+}
+
+func (w *openWatcher) Open(name string) (afero.File, error) {
+	*w.opened = append(*w.opened, name)
+	return w.Fs.Open(name)
 }

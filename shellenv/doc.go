@@ -1,5 +1,11 @@
-// Package shellenv finds the user's Docker daemon the way the docker CLI
-// does (DOCKER_HOST, contexts, the rootless sockets) and tells rootless from
-// rootful; it is where the login shell and DOCKER_HOST delivery live. It knows
-// nothing of devcontainer.json.
+// Package shellenv is where DOCKER_HOST (and devfix's other variables)
+// reach the user's shells: the login shell and what VS Code starts (getent,
+// /etc/passwd, $SHELL), the managed block in the shell startup files, and a
+// probe that starts a shell as VS Code does and reads a variable back. It
+// also looks a user up in the passwd database through NSS (getent by argv),
+// for a static binary whose os/user reads only /etc/passwd.
+//
+// It knows nothing of devcontainer.json or of the container engine: which
+// variables to deliver is the CLI's decision (finding the daemon is
+// package engine's).
 package shellenv

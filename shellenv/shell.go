@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/devfix/devfix/internal/run"
 	"path/filepath"
 	"strings"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 
@@ -44,21 +44,35 @@ type LoginShell struct {
 	Effective string
 }
 
-// DetectLoginShell reads getent (by argv), /etc/passwd and $SHELL.
+// Getent looks key (a user name or a numeric UID) up in the passwd database
+// with `getent passwd KEY`, run by argv: through NSS, so it finds SSSD, LDAP
+// and extrausers users that /etc/passwd lacks. found is false when getent
+// fails (exit 2: no such user) or prints no passwd line.
+func Getent(ctx context.Context, run run.Runner, key string) (e PasswdEntry, found bool) {
+	if run == nil || key == "" {
+		return PasswdEntry{}, false
+	}
+	out, err := run(ctx, []string{"getent", "passwd", key})
+	if err != nil {
+		return PasswdEntry{}, false
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return parsePasswdLine(first)
+}
+
+// DetectLoginShell reads getent (by argv), /etc/passwd and $SHELL. Of
+// several /etc/passwd lines for the user, the first counts, as for glibc.
 func DetectLoginShell(ctx context.Context, fs afero.Fs, run run.Runner, lookupEnv func(string) (string, bool), user string) LoginShell {
 	ls := LoginShell{User: user}
-	if run != nil {
-		if out, err := run(ctx, []string{"getent", "passwd", user}); err == nil {
-			if e, ok := parsePasswdLine(string(out)); ok {
-				ls.Getent, ls.GetentFound = e.Shell, true
-			}
-		}
+	if e, ok := Getent(ctx, run, user); ok {
+		ls.Getent, ls.GetentFound = e.Shell, true
 	}
 	if f, err := fs.Open("/etc/passwd"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			if e, ok := parsePasswdLine(sc.Text()); ok && e.Name == user {
 				ls.Passwd, ls.PasswdFound = e.Shell, true
+				break
 			}
 		}
 		f.Close()

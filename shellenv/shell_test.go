@@ -46,6 +46,51 @@ func TestDetectLoginShell(t *testing.T) {
 	}
 }
 
+// Of two /etc/passwd lines for one name, the first counts, as for glibc's
+// getpwnam.
+func TestDetectLoginShellFirstPasswdLine(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	afero.WriteFile(fs, "/etc/passwd", []byte("dev:x:1000:1000::/home/dev:/bin/zsh\ndev:x:1000:1000::/home/dev:/usr/bin/fish\n"), 0o644)
+	ls := DetectLoginShell(context.Background(), fs, nil, nil, "dev")
+	if !ls.PasswdFound || ls.Passwd != "/bin/zsh" || ls.Effective != "/bin/zsh" {
+		t.Errorf("got %+v, want /etc/passwd's first line (/bin/zsh)", ls)
+	}
+}
+
+func TestGetent(t *testing.T) {
+	var argvs [][]string
+	run := func(_ context.Context, argv []string) ([]byte, error) {
+		argvs = append(argvs, argv)
+		switch argv[2] {
+		case "1551001108", "jdoe":
+			return []byte("jdoe:*:1551001108:1551000513:John Doe:/home/jdoe:/bin/bash\n"), nil
+		case "garbled":
+			return []byte("not a passwd line\n"), nil
+		}
+		return nil, errors.New("exit status 2")
+	}
+	want := PasswdEntry{Name: "jdoe", UID: "1551001108", Home: "/home/jdoe", Shell: "/bin/bash"}
+	for _, key := range []string{"1551001108", "jdoe"} {
+		if e, ok := Getent(context.Background(), run, key); !ok || e != want {
+			t.Errorf("Getent(%q) = %+v, %v", key, e, ok)
+		}
+	}
+	for _, key := range []string{"4242", "garbled", ""} {
+		if e, ok := Getent(context.Background(), run, key); ok {
+			t.Errorf("Getent(%q) = %+v, found", key, e)
+		}
+	}
+	if _, ok := Getent(context.Background(), nil, "jdoe"); ok {
+		t.Error("found without a runner")
+	}
+	if diff := cmp.Diff([]string{"getent", "passwd", "1551001108"}, argvs[0]); diff != "" {
+		t.Errorf("argv (-want +got):\n%s", diff)
+	}
+	if len(argvs) != 4 {
+		t.Errorf("ran %d times, want 4 (an empty key runs nothing): %q", len(argvs), argvs)
+	}
+}
+
 func TestBlock(t *testing.T) {
 	vars := []Var{{Name: "DOCKER_HOST", Value: `"unix:///run/user/$(id -u)/docker.sock"`, FishValue: `"unix:///run/user/"(id -u)"/docker.sock"`}}
 	b := Block("bash", vars)

@@ -1,7 +1,7 @@
 // Package enginetest is a fake Engine API for tests of code that talks to
 // the container engine. It answers as Docker 20.10 or as Podman 4.3's
 // Docker-compatible service, with the headers those send (seen on the real
-// daemons): /_ping, /info, /version, /libpod/info, image inspect, and the
+// daemons): /_ping, /info, /libpod/info, image inspect, and the
 // container create / archive / delete that reading a file out of an image
 // takes. It counts the requests it served.
 //
@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -85,35 +86,26 @@ type Server struct {
 func (s *Server) Versions() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range s.versions {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.versions)
 }
 
 // Requests returns how many requests each kind got: "/_ping", "/info",
-// "/version", "/libpod/info", "/images/json" (any image inspect),
+// "/libpod/info", "/images/json" (any image inspect),
 // "/containers/create", "/containers/archive" and "/containers/delete".
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range s.requests {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.requests)
 }
 
 // Containers returns the IDs of the containers created and not yet removed.
-func (s *Server) Containers() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	for id := range s.containers {
-		ids = append(ids, id)
-	}
-	return ids
+func (s *Server) Containers() []string { return containerIDs(&s.mu, &s.containers) }
+
+// containerIDs returns the IDs of a fake's containers, read under its lock.
+func containerIDs(mu *sync.Mutex, containers *map[string]string) []string {
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Collect(maps.Keys(*containers))
 }
 
 var (
@@ -234,9 +226,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.count("/_ping")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("OK"))
-	case p == "/version":
-		s.count("/version")
-		writeJSON(w, http.StatusOK, map[string]string{"ApiVersion": s.cfg.APIVersion, "MinAPIVersion": "1.12", "Version": s.cfg.Version, "Os": "linux"})
 	case p == "/info":
 		s.count("/info")
 		opts := []string{"name=seccomp,profile=default"}
@@ -428,15 +417,7 @@ func (p *PodmanCLI) Calls() [][]string {
 }
 
 // Containers returns the IDs of the containers created and not yet removed.
-func (p *PodmanCLI) Containers() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var ids []string
-	for id := range p.containers {
-		ids = append(ids, id)
-	}
-	return ids
-}
+func (p *PodmanCLI) Containers() []string { return containerIDs(&p.mu, &p.containers) }
 
 func (p *PodmanCLI) image(name string) (Image, bool) {
 	img, ok := p.Images[name]

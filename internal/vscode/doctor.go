@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,52 +28,73 @@ type Check struct {
 	Fix    string // what to do, when something is to be done
 }
 
-// DockerHost is a DOCKER_HOST a settings file gives VS Code's container
-// extensions, for the CLI to ping.
-type DockerHost struct {
+// Place is where a settings file sets DOCKER_HOST.
+type Place struct {
 	Path      string // the settings file
 	Line, Col int    // where the value is
 	Setting   string // "containers.environment" or "docker.environment"
-	Value     string
-	Devfix    bool // devfix shellenv --install wrote it
 }
 
+// DockerHost is a DOCKER_HOST the settings files give VS Code's container
+// extensions, for the CLI to ping once however many places set it
+// (shellenv --install writes both keys, in the machine and the user
+// settings): the first place, and the others.
+type DockerHost struct {
+	Place
+	Value string
+	Also  []Place // the other places that set the same value, in order
+}
+
+// Places are every place that sets the value, the first one first.
+func (h DockerHost) Places() []Place { return append([]Place{h.Place}, h.Also...) }
+
 // CheckSettings reads the settings files of the user's VS Code installs
-// (Targets) and returns the DOCKER_HOSTs they set, and a check of each: one
-// at the rootful daemon's socket is a warning (whoever can use it is root on
-// the host), one at a unix socket that does not exist is a warning; a file
-// that cannot be read or parsed is one too. The CLI pings the hosts.
+// (Targets) and returns the DOCKER_HOSTs they set, each value once with the
+// places that set it, and a check of each: one at the rootful daemon's
+// socket is a warning (whoever can use it is root on the host), one at a
+// unix socket that does not exist is a warning; a file that cannot be read
+// or parsed is one too. The CLI pings the hosts.
 func CheckSettings(fsys afero.Fs, home string) ([]DockerHost, []Check) {
 	exists := func(p string) bool { _, err := fsys.Stat(p); return err == nil }
-	var hosts []DockerHost
-	var checks []Check
+	var found []setting
 	for _, p := range Targets(fsys, home) {
 		data, err := afero.ReadFile(fsys, p)
 		if err != nil {
-			checks = append(checks, Check{Name: "VS Code settings", Status: StatusWarn, Detail: fmt.Sprintf("%s: %v", p, unwrapPathError(err))})
+			found = append(found, setting{problem: &Check{Name: "VS Code settings", Status: StatusWarn, Detail: fmt.Sprintf("%s: %v", p, unwrapPathError(err))}})
 			continue
 		}
-		h, c := settingsChecks(p, data, exists)
-		hosts, checks = append(hosts, h...), append(checks, c...)
+		found = append(found, readSettings(p, data)...)
 	}
-	return hosts, checks
+	return checkSettings(found, exists)
 }
 
 // settingsChecks is CheckSettings for one file; exists says whether a
 // socket path exists.
 func settingsChecks(path string, data []byte, exists func(string) bool) ([]DockerHost, []Check) {
+	return checkSettings(readSettings(path, data), exists)
+}
+
+// setting is a DOCKER_HOST a settings file sets, or a problem with the
+// file.
+type setting struct {
+	at      Place
+	value   string
+	problem *Check
+}
+
+// readSettings reads the DOCKER_HOSTs a settings file sets, in key order,
+// and what is wrong with it.
+func readSettings(path string, data []byte) []setting {
 	d, err := jsonc.Parse(path, data)
 	if err != nil {
 		if isTrivia(data) {
-			return nil, nil
+			return nil
 		}
-		return nil, []Check{{Name: "VS Code settings", Status: StatusWarn,
+		return []setting{{problem: &Check{Name: "VS Code settings", Status: StatusWarn,
 			Detail: err.Error(),
-			Fix:    "correct the file (VS Code shows the problem when you open it), then run devfix doctor again"}}
+			Fix:    "correct the file (VS Code shows the problem when you open it), then run devfix doctor again"}}}
 	}
-	m := newMarks(d)
-	var hosts []DockerHost
-	var checks []Check
+	var out []setting
 	for _, key := range envKeys() {
 		v := d.Root().Get(key).Get(varDockerHost)
 		if !v.Exists() {
@@ -81,16 +103,42 @@ func settingsChecks(path string, data []byte, exists func(string) bool) ([]Docke
 		line, col := d.Position(v.Start())
 		switch {
 		case v.Kind() != jsonc.String:
-			checks = append(checks, Check{Name: "VS Code settings", Status: StatusWarn,
+			out = append(out, setting{problem: &Check{Name: "VS Code settings", Status: StatusWarn,
 				Detail: fmt.Sprintf("%s:%d:%d: %q sets DOCKER_HOST to %s, not a string", path, line, col, key, v.Raw()),
-				Fix:    fmt.Sprintf("in %s, write the DOCKER_HOST of %q as a string, or remove it", path, key)})
-			continue
-		case v.Str() == "":
-			continue // empty is unset: the docker CLI uses its context
+				Fix:    fmt.Sprintf("in %s, write the DOCKER_HOST of %q as a string, or remove it", path, key)}})
+		case v.Str() != "": // empty is unset: the docker CLI uses its context
+			out = append(out, setting{at: Place{Path: path, Line: line, Col: col, Setting: key}, value: v.Str()})
 		}
-		h := DockerHost{Path: path, Line: line, Col: col, Setting: key, Value: v.Str(), Devfix: m.owns(v)}
-		hosts = append(hosts, h)
-		checks = append(checks, checkDockerHost(h, exists))
+	}
+	return out
+}
+
+// checkSettings groups the settings by value, in the order they were found,
+// and checks each value once; a problem stays where it was found.
+func checkSettings(found []setting, exists func(string) bool) ([]DockerHost, []Check) {
+	var hosts []DockerHost
+	byValue := map[string]int{}
+	var order []int // per check: an index into hosts, or -1-i for found[i]'s problem
+	for i, f := range found {
+		if f.problem != nil {
+			order = append(order, -1-i)
+			continue
+		}
+		if h, ok := byValue[f.value]; ok {
+			hosts[h].Also = append(hosts[h].Also, f.at)
+			continue
+		}
+		byValue[f.value] = len(hosts)
+		order = append(order, len(hosts))
+		hosts = append(hosts, DockerHost{Place: f.at, Value: f.value})
+	}
+	var checks []Check
+	for _, o := range order {
+		if o < 0 {
+			checks = append(checks, *found[-1-o].problem)
+		} else {
+			checks = append(checks, checkDockerHost(hosts[o], exists))
+		}
 	}
 	return hosts, checks
 }
@@ -105,9 +153,25 @@ func isRootfulSocket(p string) bool {
 	return false
 }
 
+// checkDockerHost checks one DOCKER_HOST value, naming every place that
+// sets it.
 func checkDockerHost(h DockerHost, exists func(string) bool) Check {
 	c := Check{Name: "VS Code settings", Status: StatusOK}
-	where := fmt.Sprintf("%s:%d:%d: %q sets DOCKER_HOST=%q", h.Path, h.Line, h.Col, h.Setting, h.Value)
+	places := h.Places()
+	var at, files []string
+	settings := map[string][]string{} // by file
+	for _, p := range places {
+		at = append(at, fmt.Sprintf("%s:%d:%d: %q", p.Path, p.Line, p.Col, p.Setting))
+		if !slices.Contains(files, p.Path) {
+			files = append(files, p.Path)
+		}
+		settings[p.Path] = append(settings[p.Path], strconv.Quote(p.Setting))
+	}
+	verb := "sets"
+	if len(places) > 1 {
+		verb = "set"
+	}
+	where := fmt.Sprintf("%s %s DOCKER_HOST=%q", andList(at), verb, h.Value)
 	sock, isUnix := strings.CutPrefix(h.Value, "unix://")
 	switch {
 	case !isUnix:
@@ -115,15 +179,31 @@ func checkDockerHost(h DockerHost, exists func(string) bool) Check {
 	case isRootfulSocket(sock):
 		c.Status = StatusWarn
 		c.Detail = where + ", the socket of the rootful daemon: whoever can use it is root on this host"
-		c.Fix = fmt.Sprintf("in %s, point %q's DOCKER_HOST at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove it", h.Path, h.Setting)
+		if len(places) == 1 {
+			c.Fix = fmt.Sprintf("in %s, point %q's DOCKER_HOST at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove it", h.Path, h.Setting)
+		} else {
+			var each []string
+			for _, f := range files {
+				each = append(each, andList(settings[f])+" in "+f)
+			}
+			c.Fix = fmt.Sprintf("point the DOCKER_HOST of %s at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove them", andList(each))
+		}
 	case !exists(sock):
 		c.Status = StatusWarn
 		c.Detail = where + ", but there is no " + sock
-		c.Fix = fmt.Sprintf("start your rootless daemon (systemctl --user start docker), or correct the path in %s", h.Path)
+		c.Fix = fmt.Sprintf("start your rootless daemon (systemctl --user start docker), or correct the path in %s", andList(files))
 	default:
 		c.Detail = where
 	}
 	return c
+}
+
+// andList joins "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // CheckServers checks that each running VS Code server gives its extension

@@ -1,6 +1,7 @@
 package vscode
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,26 +17,37 @@ func TestSettingsChecks(t *testing.T) {
 		checks []Check
 	}{
 		{
+			// One value, one host to ping and one check, naming both places.
 			name: "rootless, both keys, one devfix's",
 			in: `{
   "containers.environment": {"DOCKER_HOST": "unix:///run/user/1000/docker.sock"},
   "docker.environment": {"DOCKER_HOST": /* added by devfix shellenv --install */ "unix:///run/user/1000/docker.sock"}
 }`,
-			hosts: []DockerHost{
-				{Path: "s.json", Line: 2, Col: 45, Setting: "containers.environment", Value: "unix:///run/user/1000/docker.sock"},
-				{Path: "s.json", Line: 3, Col: 82, Setting: "docker.environment", Value: "unix:///run/user/1000/docker.sock", Devfix: true},
-			},
+			hosts: []DockerHost{{
+				Place: Place{Path: "s.json", Line: 2, Col: 45, Setting: "containers.environment"}, Value: "unix:///run/user/1000/docker.sock",
+				Also: []Place{{Path: "s.json", Line: 3, Col: 82, Setting: "docker.environment"}},
+			}},
 			checks: []Check{
-				{Name: "VS Code settings", Status: StatusOK, Detail: `s.json:2:45: "containers.environment" sets DOCKER_HOST="unix:///run/user/1000/docker.sock"`},
-				{Name: "VS Code settings", Status: StatusOK, Detail: `s.json:3:82: "docker.environment" sets DOCKER_HOST="unix:///run/user/1000/docker.sock"`},
+				{Name: "VS Code settings", Status: StatusOK, Detail: `s.json:2:45: "containers.environment" and s.json:3:82: "docker.environment" set DOCKER_HOST="unix:///run/user/1000/docker.sock"`},
 			},
+		},
+		{
+			name: "rootful, both keys",
+			in:   `{"containers.environment": {"DOCKER_HOST": "unix:///var/run/docker.sock"}, "docker.environment": {"DOCKER_HOST": "unix:///var/run/docker.sock"}}`,
+			hosts: []DockerHost{{
+				Place: Place{Path: "s.json", Line: 1, Col: 44, Setting: "containers.environment"}, Value: "unix:///var/run/docker.sock",
+				Also: []Place{{Path: "s.json", Line: 1, Col: 114, Setting: "docker.environment"}},
+			}},
+			checks: []Check{{Name: "VS Code settings", Status: StatusWarn,
+				Detail: `s.json:1:44: "containers.environment" and s.json:1:114: "docker.environment" set DOCKER_HOST="unix:///var/run/docker.sock", the socket of the rootful daemon: whoever can use it is root on this host`,
+				Fix:    `point the DOCKER_HOST of "containers.environment" and "docker.environment" in s.json at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove them`}},
 		},
 		{
 			name: "rootful",
 			in:   `{"containers.environment": {"DOCKER_HOST": "unix:///var/run/docker.sock"}, "docker.environment": {"DOCKER_HOST": "unix:///run//docker.sock"}}`,
 			hosts: []DockerHost{
-				{Path: "s.json", Line: 1, Col: 44, Setting: "containers.environment", Value: "unix:///var/run/docker.sock"},
-				{Path: "s.json", Line: 1, Col: 114, Setting: "docker.environment", Value: "unix:///run//docker.sock"},
+				{Place: Place{Path: "s.json", Line: 1, Col: 44, Setting: "containers.environment"}, Value: "unix:///var/run/docker.sock"},
+				{Place: Place{Path: "s.json", Line: 1, Col: 114, Setting: "docker.environment"}, Value: "unix:///run//docker.sock"},
 			},
 			checks: []Check{
 				{Name: "VS Code settings", Status: StatusWarn,
@@ -49,7 +61,7 @@ func TestSettingsChecks(t *testing.T) {
 		{
 			name:  "no such socket",
 			in:    `{"docker.environment": {"DOCKER_HOST": "unix:///home/me/.docker/run/docker.sock"}}`,
-			hosts: []DockerHost{{Path: "s.json", Line: 1, Col: 40, Setting: "docker.environment", Value: "unix:///home/me/.docker/run/docker.sock"}},
+			hosts: []DockerHost{{Place: Place{Path: "s.json", Line: 1, Col: 40, Setting: "docker.environment"}, Value: "unix:///home/me/.docker/run/docker.sock"}},
 			checks: []Check{{Name: "VS Code settings", Status: StatusWarn,
 				Detail: `s.json:1:40: "docker.environment" sets DOCKER_HOST="unix:///home/me/.docker/run/docker.sock", but there is no /home/me/.docker/run/docker.sock`,
 				Fix:    "start your rootless daemon (systemctl --user start docker), or correct the path in s.json"}},
@@ -57,7 +69,7 @@ func TestSettingsChecks(t *testing.T) {
 		{
 			name:   "tcp is not checked here",
 			in:     `{"docker.environment": {"DOCKER_HOST": "tcp://build:2375"}}`,
-			hosts:  []DockerHost{{Path: "s.json", Line: 1, Col: 40, Setting: "docker.environment", Value: "tcp://build:2375"}},
+			hosts:  []DockerHost{{Place: Place{Path: "s.json", Line: 1, Col: 40, Setting: "docker.environment"}, Value: "tcp://build:2375"}},
 			checks: []Check{{Name: "VS Code settings", Status: StatusOK, Detail: `s.json:1:40: "docker.environment" sets DOCKER_HOST="tcp://build:2375"`}},
 		},
 		{
@@ -100,8 +112,8 @@ func TestCheckSettings(t *testing.T) {
 	afero.WriteFile(fsys, "/run/user/1000/docker.sock", nil, 0o600)
 	hosts, checks := CheckSettings(fsys, home)
 	wantHosts := []DockerHost{
-		{Path: machine, Line: 1, Col: 44, Setting: "containers.environment", Value: "unix:///run/user/1000/docker.sock"},
-		{Path: user, Line: 1, Col: 40, Setting: "docker.environment", Value: "unix:///var/run/docker.sock"},
+		{Place: Place{Path: machine, Line: 1, Col: 44, Setting: "containers.environment"}, Value: "unix:///run/user/1000/docker.sock"},
+		{Place: Place{Path: user, Line: 1, Col: 40, Setting: "docker.environment"}, Value: "unix:///var/run/docker.sock"},
 	}
 	if diff := cmp.Diff(wantHosts, hosts); diff != "" {
 		t.Errorf("hosts (-want +got):\n%s", diff)
@@ -112,6 +124,41 @@ func TestCheckSettings(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{StatusOK, StatusWarn}, statuses); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s\n%+v", diff, checks)
+	}
+}
+
+// shellenv --install writes one DOCKER_HOST under both keys; with machine
+// and user settings that is four places: one host for the CLI to ping, and
+// one warning.
+func TestCheckSettingsGroupsOneValue(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	home := "/home/me"
+	machine := home + "/.vscode-server/data/Machine/settings.json"
+	user := home + "/.config/Code/User/settings.json"
+	for _, p := range []string{machine, user} {
+		data, _, err := Install(p, []byte("{}\n"), Want{DockerHost: "unix:///run/user/1000/docker.sock"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		afero.WriteFile(fsys, p, data, 0o644)
+	}
+	hosts, checks := CheckSettings(fsys, home)
+	if len(hosts) != 1 || hosts[0].Value != "unix:///run/user/1000/docker.sock" {
+		t.Fatalf("hosts: %+v", hosts)
+	}
+	var where []string
+	for _, p := range hosts[0].Places() {
+		where = append(where, p.Path+" "+p.Setting)
+	}
+	wantWhere := []string{machine + " containers.environment", machine + " docker.environment", user + " containers.environment", user + " docker.environment"}
+	if diff := cmp.Diff(wantWhere, where); diff != "" {
+		t.Errorf("places (-want +got):\n%s", diff)
+	}
+	if len(checks) != 1 || checks[0].Status != StatusWarn ||
+		!strings.HasSuffix(checks[0].Detail, ` set DOCKER_HOST="unix:///run/user/1000/docker.sock", but there is no /run/user/1000/docker.sock`) ||
+		strings.Count(checks[0].Detail, "settings.json:") != 4 ||
+		checks[0].Fix != "start your rootless daemon (systemctl --user start docker), or correct the path in "+machine+" and "+user {
+		t.Errorf("checks: %+v", checks)
 	}
 }
 

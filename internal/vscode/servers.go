@@ -35,7 +35,6 @@ type Server struct {
 	Process
 	Commit         string    // the VS Code build
 	Insiders       bool      // a VS Code Insiders server
-	Exe            string    // the server's node binary
 	ExtensionHosts []Process // its extension hosts, one per connected window
 }
 
@@ -85,7 +84,7 @@ func Servers(fs afero.Fs, procRoot string, uid int64, home string) []Server {
 		}
 		for _, exe := range exeCandidates(fs, dir, argv[0]) {
 			if commit, insiders, ok := serverLayout(exe, home); ok {
-				servers = append(servers, Server{Process: p, Commit: commit, Insiders: insiders, Exe: exe})
+				servers = append(servers, Server{Process: p, Commit: commit, Insiders: insiders})
 				break
 			}
 		}

@@ -112,15 +112,15 @@ func TestServers(t *testing.T) {
 	want := []Server{
 		{
 			Process: Process{PID: 100, Started: at(12345), Env: map[string]string{"HOME": "/home/me", "PATH": "/usr/bin"}},
-			Commit:  commit, Exe: bin + "/node",
+			Commit:  commit,
 			ExtensionHosts: []Process{
 				{PID: 110, Started: at(0), Env: map[string]string{"PATH": "/usr/bin", "EMPTY": ""}},
 				{PID: 120, Started: at(0), Env: map[string]string{"DOCKER_HOST": "unix:///run/user/1000/docker.sock"}},
 			},
 		},
-		{Process: Process{PID: 200, Started: at(0), Env: map[string]string{}}, Commit: commit, Exe: cli + "/node"},
-		{Process: Process{PID: 300, Started: at(0), EnvErr: errSentinel}, Commit: "abc123", Insiders: true, Exe: ins + "/node"},
-		{Process: Process{PID: 400, Started: at(0), Env: map[string]string{}}, Commit: commit, Exe: "/var/home/me/.vscode-server/bin/" + commit + "/node"},
+		{Process: Process{PID: 200, Started: at(0), Env: map[string]string{}}, Commit: commit},
+		{Process: Process{PID: 300, Started: at(0), EnvErr: errSentinel}, Commit: "abc123", Insiders: true},
+		{Process: Process{PID: 400, Started: at(0), Env: map[string]string{}}, Commit: commit},
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(sameErrness)); diff != "" {
 		t.Errorf("Servers (-want +got):\n%s", diff)

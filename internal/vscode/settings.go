@@ -6,7 +6,8 @@
 // both, returned as data.
 //
 // It knows nothing of shells, of Docker's API or of how files are written:
-// the CLI reads, pings, and writes atomically.
+// it reads through the afero filesystem it is given; the CLI pings the
+// daemons the settings name and writes the edited files (atomically).
 package vscode
 
 import (
