@@ -15,10 +15,13 @@ build:
 	$(GO) mod download
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/devfix
 
-# All unit, golden, corpus and CLI tests plus go vet; passes as any user.
-test:
+# go vet over every package.
+vet:
 	$(GO) mod download
 	$(GO) vet $(PKGS)
+
+# All unit, golden, corpus and CLI tests plus go vet; passes as any user.
+test: vet
 	$(GO) test -count=1 $(PKGS)
 
 # Each fuzz target in turn (the long run: make fuzz FUZZTIME=5m).
@@ -55,9 +58,11 @@ demo:
 e2e:
 	bash e2e/run.sh
 
-# docs/rules.md from the rule registry (a test fails when it is stale).
+# docs/rules.md from the rule registry (a test fails when it is stale),
+# through a temporary file: a failed build leaves the old one in place.
 docs:
-	$(GO) run ./cmd/devfix rules --format markdown > docs/rules.md
+	$(GO) run ./cmd/devfix rules --format markdown >docs/rules.md.tmp || { rm -f docs/rules.md.tmp; exit 1; }
+	mv docs/rules.md.tmp docs/rules.md
 
 clean:
 	rm -rf bin

@@ -89,12 +89,16 @@ func (d doctor) ide() []check {
 			continue // CheckSettings said so
 		}
 		c := check{Name: "VS Code settings", Status: statusOK}
+		also := ""
+		if n := len(h.Also); n > 0 {
+			also = fmt.Sprintf(" (and %d more place(s) set it)", n)
+		}
 		if dm, err := d.env.connect(d.ctx, []engine.Endpoint{{Host: h.Value, Source: h.Path}}); err != nil {
 			c.Status = statusWarn
-			c.Detail = fmt.Sprintf("%s:%d:%d: %s DOCKER_HOST %s does not answer: %v", h.Path, h.Line, h.Col, h.Setting, h.Value, err)
+			c.Detail = fmt.Sprintf("%s:%d:%d: %s DOCKER_HOST %s%s does not answer: %v", h.Path, h.Line, h.Col, h.Setting, h.Value, also, err)
 			c.Fix = "start that daemon, or devfix shellenv --install to point VS Code at your rootless one"
 		} else {
-			c.Detail = fmt.Sprintf("%s: %s DOCKER_HOST %s answers (%s %s, rootless %v)", h.Path, h.Setting, h.Value, dm.Kind, dm.Version, dm.Rootless)
+			c.Detail = fmt.Sprintf("%s: %s DOCKER_HOST %s%s answers (%s %s, rootless %v)", h.Path, h.Setting, h.Value, also, dm.Kind, dm.Version, dm.Rootless)
 			if !dm.Rootless {
 				c.Status = statusWarn
 				c.Detail += ": a rootful daemon, root on the host"

@@ -3,16 +3,6 @@
 # `docker compose` when the docker CLI has that plugin, else Debian's
 # docker-compose 1.29.2; each scenario prints which one ran.
 
-# compose_feature: devfix fixes the socket volume in a compose file: asked of
-# the binary by behaviour (apply --diff on a scratch copy of the seed), since
-# its help named compose files before it read them.
-compose_feature() {
-	local ws
-	ws=$(new_ws compose-probe)
-	[ -f "$ws/.devcontainer/docker-compose.yml" ] || compose_seed "$ws"
-	grep -q '^+++ .*docker-compose\.yml' <<<"$(devfix apply --diff "$ws" 2>/dev/null)"
-}
-
 # compose_seed WS: a template's compose config: the service runs as vscode
 # and mounts the host's /var/run/docker.sock (docker outside of docker).
 compose_seed() {
@@ -107,7 +97,7 @@ yaml_edit_ok() {
 }
 
 cb1_root() {
-	local ws base y j R fixed_by=devfix
+	local ws base y j R
 	ws=$(new_ws compose1)
 	base=$(basename "$ws")
 	y=$ws/.devcontainer/docker-compose.yml
@@ -129,30 +119,14 @@ cb1_root() {
 		echo "before: up fails on the socket source: $(grep -m1 docker.sock "$WORK/up.log")"
 	fi
 	cdown "$ws" "$R"
-	if compose_feature; then
-		check "devfix apply failed" devfix apply "$ws"
-		check "containerUser is $(jget "$j" containerUser), not root" [ "$(jget "$j" containerUser)" = '"root"' ]
-		check "remoteUser is $(jget "$j" remoteUser), not root" [ "$(jget "$j" remoteUser)" = '"root"' ]
-		check "updateRemoteUserUID is not false" [ "$(jget "$j" updateRemoteUserUID)" = false ]
-		check "a comment of devcontainer.json was lost" comments_kept "$WORK/b1.json" "$j"
-	else
-		fixed_by=hand
-		sed 's|- /var/run/docker.sock:|- ${XDG_RUNTIME_DIR}/docker.sock:|' "$WORK/b1.yml" | put "$E2E_USER" "$y"
-		write_config "$ws" <<-JSON
-		// A Docker Compose dev container, fixed by hand as devfix is to fix it.
-		{
-			"dockerComposeFile": "docker-compose.yml",
-			"service": "app",
-			"workspaceFolder": "/workspaces/$base", // the volume in the YAML
-			"containerUser": "root",
-			"remoteUser": "root",
-			"updateRemoteUserUID": false
-		}
-		JSON
-	fi
+	check "devfix apply failed" devfix apply "$ws"
+	check "containerUser is $(jget "$j" containerUser), not root" [ "$(jget "$j" containerUser)" = '"root"' ]
+	check "remoteUser is $(jget "$j" remoteUser), not root" [ "$(jget "$j" remoteUser)" = '"root"' ]
+	check "updateRemoteUserUID is not false" [ "$(jget "$j" updateRemoteUserUID)" = false ]
+	check "a comment of devcontainer.json was lost" comments_kept "$WORK/b1.json" "$j"
 	yaml_edit_ok "$WORK/b1.yml" "$y" '      - ' '${XDG_RUNTIME_DIR}/docker.sock:/var/run/docker.sock'
 	check "up failed after the fix" cup "$ws" "$R"
-	echo "after (fixed by $fixed_by): up works ($(compose_used))"
+	echo "after: up works ($(compose_used))"
 	check "writing the workspace failed after the fix" run_in "$ws" "$R" -- touch "/workspaces/$base/probe"
 	check "the file is owned by $(owner_of "$ws/probe"), not the host user $E2E_UID" [ "$(owner_of "$ws/probe")" = "$E2E_UID" ]
 	local src
@@ -160,7 +134,6 @@ cb1_root() {
 	check "the socket is bound from '$src', not $ROOTLESS_SOCK (compose did not interpolate XDG_RUNTIME_DIR)" [ "$src" = "$ROOTLESS_SOCK" ]
 	socket_reaches "$ws" rootless "unix://$ROOTLESS_SOCK" "$R"
 	cdown "$ws" "$R"
-	[ "$fixed_by" = devfix ] || not_yet "devfix for Docker Compose configs; the specified fix, written by hand, passes"
 	check "a second apply would change something" devfix apply --check "$ws"
 }
 
@@ -182,7 +155,7 @@ remove_docker_sock_link() {
 }
 
 cb2_env() {
-	local ws base y j who missing=() rvars=()
+	local ws base y j who rvars=()
 	ws=$(new_ws compose2)
 	base=$(basename "$ws")
 	y=$ws/.devcontainer/docker-compose.yml
@@ -190,37 +163,17 @@ cb2_env() {
 	compose_seed "$ws"
 	cp "$y" "$WORK/b2.yml"
 	cp "$j" "$WORK/b2.json"
-	if compose_feature; then
-		check "devfix apply --strategy env failed" devfix apply --strategy env "$ws"
-		check "remoteUser is $(jget "$j" remoteUser): not from DEVFIX_REMOTE_USER" grep -q 'localEnv:DEVFIX_REMOTE_USER[:}]' <<<"$(jget "$j" remoteUser)"
-		check "containerUser is $(jget "$j" containerUser): not from DEVFIX_CONTAINER_USER" grep -q 'localEnv:DEVFIX_CONTAINER_USER[:}]' <<<"$(jget "$j" containerUser)"
-		check "a comment of devcontainer.json was lost" comments_kept "$WORK/b2.json" "$j"
-	else
-		missing+=("devfix for Docker Compose configs")
-		sed 's|- /var/run/docker.sock:|- ${DEVFIX_DOCKER_SOCKET:-/var/run/docker.sock}:|' "$WORK/b2.yml" | put "$E2E_USER" "$y"
-		write_config "$ws" <<-JSON
-		// A Docker Compose dev container, as devfix apply --strategy env is to write it.
-		{
-			"dockerComposeFile": "docker-compose.yml",
-			"service": "app",
-			"workspaceFolder": "/workspaces/$base", // the volume in the YAML
-			"remoteUser": "\${localEnv:DEVFIX_REMOTE_USER:vscode}",
-			"containerUser": "\${localEnv:DEVFIX_CONTAINER_USER}"
-		}
-		JSON
-	fi
+	check "devfix apply --strategy env failed" devfix apply --strategy env "$ws"
+	check "remoteUser is $(jget "$j" remoteUser): not from DEVFIX_REMOTE_USER" grep -q 'localEnv:DEVFIX_REMOTE_USER[:}]' <<<"$(jget "$j" remoteUser)"
+	check "containerUser is $(jget "$j" containerUser): not from DEVFIX_CONTAINER_USER" grep -q 'localEnv:DEVFIX_CONTAINER_USER[:}]' <<<"$(jget "$j" containerUser)"
+	check "a comment of devcontainer.json was lost" comments_kept "$WORK/b2.json" "$j"
 	yaml_edit_ok "$WORK/b2.yml" "$y" '      - ' '${DEVFIX_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock'
 	echo "the committed files:"
 	sed 's/^/  | /' "$j" "$y"
 
 	# The rootless user after eval "$(devfix shellenv)": root, its own socket.
-	mapfile -t rvars < <(shellenv_vars "$E2E_USER" DOCKER_HOST="unix://$ROOTLESS_SOCK")
-	if grep -q '^DEVFIX_DOCKER_SOCKET=' < <(printf '%s\n' "${rvars[@]}"); then
-		check "shellenv exports ${rvars[*]}" grep -qx "DEVFIX_DOCKER_SOCKET=$ROOTLESS_SOCK" < <(printf '%s\n' "${rvars[@]}")
-	else
-		missing+=("shellenv exporting DEVFIX_DOCKER_SOCKET")
-		rvars+=("DEVFIX_DOCKER_SOCKET=$ROOTLESS_SOCK")
-	fi
+	shellenv_vars rvars "$E2E_USER" DOCKER_HOST="unix://$ROOTLESS_SOCK"
+	check "shellenv exports ${rvars[*]}, not DEVFIX_DOCKER_SOCKET=$ROOTLESS_SOCK" grep -qx "DEVFIX_DOCKER_SOCKET=$ROOTLESS_SOCK" < <(printf '%s\n' "${rvars[@]}")
 	echo "  rootless, with: ${rvars[*]}"
 	rm -f "$ws/rootless"
 	check "up on rootless (with shellenv's variables) failed" cup "$ws" "${rvars[@]}"
@@ -246,5 +199,4 @@ cb2_env() {
 	[ -z "$made_link" ] || socket_reaches "$ws" rootful "unix://$ROOTFUL_SOCK" "$F"
 	cdown "$ws" "$F"
 	remove_docker_sock_link
-	[ ${#missing[@]} = 0 ] || not_yet "$(joined "${missing[@]}"); the specified files and variables, written by hand, pass"
 }

@@ -1,7 +1,12 @@
-# Set-up and helpers of the end-to-end tests, sourced by run.sh (which sets
-# STATE, REPO, WORK, DEVFIX, ROOTFUL_SOCK and T0 first).
+# Set-up and helpers of the end-to-end tests, sourced by run.sh and speed.sh
+# (which set E2E, REPO, WORK, DEVFIX, ROOTFUL_SOCK and T0 first).
 
-passed=0 failed=0 skipped=0
+CLI_VERSION=0.89.0      # @devcontainers/cli, pinned (run.sh and speed.sh)
+E2E_USER=devfixe2e      # local user, gets /etc/subuid ranges
+POD_USER=devfixpod      # local user with rootless Podman only
+STATE=/opt/devfix-e2e   # npm prefix, cached image tarball
+
+passed=0 failed=0
 
 log() { printf '[%3ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
 die() { echo "e2e: $*" >&2; exit 1; }
@@ -9,7 +14,7 @@ die() { echo "e2e: $*" >&2; exit 1; }
 # ---------------------------------------------------------------- set-up
 
 install_packages() {
-	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose)
+	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose make)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,7 +35,9 @@ install_packages() {
 }
 
 # build_devfix: the devfix under test in $DEVFIX, where every test user can
-# run it: DEVFIX_BIN if set (a prebuilt binary), else built from the repo.
+# run it: DEVFIX_BIN if set (a prebuilt binary), else built from the repo by
+# `make build`, so it is the binary that ships: static (no cgo, so os/user
+# reads /etc/passwd alone), -trimpath, stripped.
 build_devfix() {
 	mkdir -p "$WORK/bin"
 	if [ -n "${DEVFIX_BIN:-}" ]; then
@@ -38,8 +45,8 @@ build_devfix() {
 		log "using the prebuilt devfix $DEVFIX_BIN"
 		install -m 755 "$DEVFIX_BIN" "$DEVFIX"
 	else
-		log "building devfix"
-		(cd "$REPO" && PATH=/usr/local/go/bin:$PATH go build -o "$DEVFIX" ./cmd/devfix)
+		log "building devfix (make build)"
+		PATH=/usr/local/go/bin:$PATH make -C "$REPO" --no-print-directory build BIN="$DEVFIX" >/dev/null
 	fi
 	chmod 755 "$WORK/bin" "$DEVFIX"
 }
@@ -199,14 +206,6 @@ down() {
 
 devfix() { rootless -- "$DEVFIX" "$@"; }
 
-# has_feature DESC CMD...: whether devfix has a feature (asked of the binary).
-has_feature() { shift; "$@" >/dev/null 2>&1; }
-
-# help_mentions CMD REGEX: whether `devfix CMD --help` matches REGEX (case-insensitive).
-# (Never `… | grep -q` under pipefail: grep quits at the first match, the
-# writer dies of SIGPIPE, and the pipeline fails at random.)
-help_mentions() { grep -qiE -- "$2" <<<"$("$DEVFIX" $1 --help 2>&1)"; }
-
 # E2E_ONLY="1 A2 B1" runs only those scenarios (set-up still runs whole).
 selected() { [ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $1 "* ]]; }
 
@@ -222,7 +221,6 @@ scenario() {
 	set -e
 	case $rc in
 	0) echo "PASS ($(( $(date +%s) - t ))s)"; passed=$((passed + 1)) ;;
-	3) skipped=$((skipped + 1)) ;;
 	*) echo "FAIL ($(( $(date +%s) - t ))s): $(cat "$WORK/reason" 2>/dev/null || echo "exit $rc")"
 	   for f in up.log exec.err; do [ -s "$WORK/$f" ] && { echo "--- tail of $f"; tail -8 "$WORK/$f"; }; done
 	   failed=$((failed + 1)) ;;
@@ -240,9 +238,6 @@ check() {
 	fi
 }
 fail() { echo "$*" >"$WORK/reason"; return 1; }
-not_yet() { echo "NOT YET: $*"; exit 3; }
-# joined ITEM...: the items joined by "; ".
-joined() { local IFS=$'\x1f' s; s="$*"; echo "${s//$'\x1f'/; }"; }
 note() { echo "note: $*"; }
 
 owner_of() { stat -c %u "$1"; }

@@ -5,9 +5,6 @@
 # --userns=keep-id` (not for a root remote user) before the config's runArgs,
 # so a later --userns in runArgs wins.
 
-# podman_feature: devfix knows Podman (apply --engine, or the keepid strategy).
-podman_feature() { help_mentions apply '--engine|keepid'; }
-
 # podman_users: once per run, the Podman users: $POD_USER (useradd -m gives it
 # subordinate ranges) and the domain user with the range an admin adds. Each
 # imports the busybox rootfs into its own store (as localhost/devfix-e2e/vscode:1)
@@ -61,12 +58,19 @@ pdown() {
 	[ -z "$ids" ] || run_as "$1" -- podman rm -f $ids >/dev/null 2>&1 || true
 }
 
-# shellenv_vars U ENV...: the variables `eval "$(devfix shellenv)"` sets for
-# user U (DOCKER_HOST, DEVFIX_*), one K=V a line; nothing when it fails.
+# shellenv_vars ARRAY U ENV...: set ARRAY to the variables `eval "$(devfix
+# shellenv)"` sets for user U (DOCKER_HOST, DEVFIX_*), one K=V an element
+# (none is fine: a regular Podman user needs none). When devfix shellenv
+# fails, it fails the scenario, with devfix's last words as the reason.
 shellenv_vars() {
-	local u=$1; shift
-	run_as "$u" "$@" -- bash -c 'eval "$("$0" shellenv --shell sh)" && env' "$DEVFIX" 2>/dev/null |
-		grep -E '^(DOCKER_HOST|DEVFIX_[A-Z_]+)=' || true
+	local -n _shellenv_vars=$1
+	local u=$2 out
+	shift 2
+	# (Not eval "$(…)": eval of an empty string succeeds, so a failing
+	# devfix would pass for one that printed nothing.)
+	out=$(run_as "$u" "$@" -- bash -c 'vars=$("$0" shellenv --shell sh) && eval "$vars" && env' "$DEVFIX" 2>"$WORK/exec.err") ||
+		{ fail "devfix shellenv failed for $u: $(tail -1 "$WORK/exec.err")"; return 1; }
+	mapfile -t _shellenv_vars < <(grep -E '^(DOCKER_HOST|DEVFIX_[A-Z_]+)=' <<<"$out" || true)
 }
 
 pod_seed() {
@@ -105,7 +109,6 @@ pa1_regular() {
 	pod_seed | write_config "$ws" "$u"
 	echo "before:"
 	pod_works "$u" "$ws" vscode
-	podman_feature || not_yet "devfix under Podman (apply --engine / the keepid strategy)"
 	cp "$f" "$WORK/a1.orig"
 	check "devfix apply failed" run_as "$u" -- "$DEVFIX" apply "$ws"
 	if cmp -s "$WORK/a1.orig" "$f"; then echo "apply left the config unchanged"; else echo "apply changed it:"; diff "$WORK/a1.orig" "$f" || true; fi
@@ -118,7 +121,7 @@ pa1_regular() {
 
 pa2_domain() {
 	podman_users || return 1
-	local u=$DOM_USER ws f fixed_by=devfix
+	local u=$DOM_USER ws f
 	ws=$(new_ws_of "$u" podseed)
 	f=$ws/.devcontainer/devcontainer.json
 	pod_seed | write_config "$ws" "$u"
@@ -127,28 +130,13 @@ pa2_domain() {
 	check "before the fix, up did not fail at the updateUID build" grep -q 'Command failed: podman build .*updateUID\.Dockerfile' "$WORK/up.log"
 	check "before the fix, the updateUID build was not for NEW_UID=$DOM_UID" grep -q "NEW_UID=$DOM_UID" "$WORK/up.log"
 	echo "before: devcontainer up exits non-zero: $(grep -o 'Command failed: podman build -f [^ ]*' "$WORK/up.log" | head -1) ... NEW_UID=$DOM_UID"
-	if podman_feature; then
-		check "devfix apply failed" as_dom -- "$DEVFIX" apply "$ws"
-		check "runArgs has no \"--userns=keep-id:uid=1000,gid=1000\"" grep -qF '"--userns=keep-id:uid=1000,gid=1000"' <<<"$(jget "$f" runArgs)"
-		check "updateRemoteUserUID is not false" [ "$(jget "$f" updateRemoteUserUID)" = false ]
-		check "remoteUser is $(jget "$f" remoteUser), not vscode" [ "$(jget "$f" remoteUser)" = '"vscode"' ]
-		check "a comment was lost" comments_kept "$WORK/a2.orig" "$f"
-	else
-		fixed_by=hand
-		write_config "$ws" "$u" <<-'JSON'
-		// The seed on a Podman host, fixed by hand as devfix is to fix it.
-		{
-			"image": "localhost/devfix-e2e/vscode:1", // busybox with a vscode user
-			// Run as the non-root user the image sets up.
-			"remoteUser": "vscode",
-			"runArgs": ["--userns=keep-id:uid=1000,gid=1000"],
-			"updateRemoteUserUID": false
-		}
-		JSON
-	fi
-	echo "after (fixed by $fixed_by):"
+	check "devfix apply failed" as_dom -- "$DEVFIX" apply "$ws"
+	check "runArgs has no \"--userns=keep-id:uid=1000,gid=1000\"" grep -qF '"--userns=keep-id:uid=1000,gid=1000"' <<<"$(jget "$f" runArgs)"
+	check "updateRemoteUserUID is not false" [ "$(jget "$f" updateRemoteUserUID)" = false ]
+	check "remoteUser is $(jget "$f" remoteUser), not vscode" [ "$(jget "$f" remoteUser)" = '"vscode"' ]
+	check "a comment was lost" comments_kept "$WORK/a2.orig" "$f"
+	echo "after:"
 	pod_works "$u" "$ws" vscode
-	[ "$fixed_by" = devfix ] || not_yet "devfix under Podman (apply --engine / the keepid strategy); the specified fix, written by hand, passes"
 	check "a second apply would change something" as_dom -- "$DEVFIX" apply --check "$ws"
 }
 
@@ -180,41 +168,27 @@ env_fields_ok() {
 
 pa3_env() {
 	podman_users || return 1
-	local ws dws pws f base missing=() dvars=() pvars=() fixed_by=devfix
+	local ws dws pws f base dvars=() pvars=()
 	ws=$(new_ws podenv)
 	f=$ws/.devcontainer/devcontainer.json
 	base=$(basename "$ws")
 	pod_env_seed | write_config "$ws"
-	if podman_feature; then
-		# The rootless Docker user runs apply; the domain user, on Podman,
-		# does the same on its own clone: a committed file should not depend
-		# on who made it.
-		check "devfix apply --strategy env failed (rootless Docker user)" devfix apply --strategy env "$ws"
-		env_fields_ok "$f"
-		dws=$(new_ws_of "$DOM_USER" podenv-apply)
-		pod_env_seed | write_config "$dws" "$DOM_USER"
-		check "devfix apply --strategy env failed (Podman domain user)" as_dom -- "$DEVFIX" apply --strategy env "$dws"
-		if cmp -s "$f" "$dws/.devcontainer/devcontainer.json"; then
-			echo "apply --strategy env as the Podman domain user wrote the same bytes"
-		else
-			note "apply --strategy env as the Podman domain user wrote something else:"
-			diff "$f" "$dws/.devcontainer/devcontainer.json" || true
-		fi
-		env_fields_ok "$dws/.devcontainer/devcontainer.json"
+	# The rootless Docker user runs apply; the domain user, on Podman, does
+	# the same on its own clone: a committed file should not depend on who
+	# made it.
+	check "devfix apply --strategy env failed (rootless Docker user)" devfix apply --strategy env "$ws"
+	env_fields_ok "$f"
+	dws=$(new_ws_of "$DOM_USER" podenv-apply)
+	pod_env_seed | write_config "$dws" "$DOM_USER"
+	check "devfix apply --strategy env failed (Podman domain user)" as_dom -- "$DEVFIX" apply --strategy env "$dws"
+	if cmp -s "$f" "$dws/.devcontainer/devcontainer.json"; then
+		echo "apply --strategy env as the Podman domain user wrote the same bytes"
 	else
-		fixed_by=hand
-		missing+=("apply --strategy env writing $ENV_ARG (Podman feature)")
-		write_config "$ws" <<-'JSON'
-		// One committed file for every teammate, as devfix apply --strategy env is to write it.
-		{
-			"image": "devfix-e2e/vscode:1", // busybox with a vscode user
-			"remoteUser": "${localEnv:DEVFIX_REMOTE_USER:vscode}",
-			"containerUser": "${localEnv:DEVFIX_CONTAINER_USER}",
-			"runArgs": ["${localEnv:DEVFIX_USERNS:--label=devfix.userns=default}"]
-		}
-		JSON
+		note "apply --strategy env as the Podman domain user wrote something else:"
+		diff "$f" "$dws/.devcontainer/devcontainer.json" || true
 	fi
-	echo "the committed file (by $fixed_by):"
+	env_fields_ok "$dws/.devcontainer/devcontainer.json"
+	echo "the committed file:"
 	sed 's/^/  | /' "$f"
 
 	# (i) The teammate on rootful Docker, no variables: vscode, made the host
@@ -231,7 +205,7 @@ pa3_env() {
 
 	# (ii) The rootless Docker user after eval "$(devfix shellenv)": root.
 	local rvars=()
-	mapfile -t rvars < <(shellenv_vars "$E2E_USER" DOCKER_HOST="unix://$ROOTLESS_SOCK")
+	shellenv_vars rvars "$E2E_USER" DOCKER_HOST="unix://$ROOTLESS_SOCK"
 	check "devfix shellenv printed nothing for the rootless Docker user" [ ${#rvars[@]} -gt 0 ]
 	rm -f "$ws/rootless"
 	check "up on rootless Docker (with shellenv's ${rvars[*]}) failed" up "$ws" "${rvars[@]}"
@@ -248,14 +222,9 @@ pa3_env() {
 	# update that fails for it).
 	dws=$(new_ws_of "$DOM_USER" podenv)
 	put "$DOM_USER" "$dws/.devcontainer/devcontainer.json" <"$f"
-	mapfile -t dvars < <(shellenv_vars "$DOM_USER")
-	if grep -q '^DEVFIX_USERNS=' < <(printf '%s\n' "${dvars[@]}"); then
-		check "shellenv for the domain user on Podman: ${dvars[*]}" \
-			bash -c 'printf "%s\n" "$@" | grep -qx DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 && printf "%s\n" "$@" | grep -qx DEVFIX_REMOTE_USER=1000' _ "${dvars[@]}"
-	else
-		missing+=("shellenv under Podman (DEVFIX_USERNS, DEVFIX_REMOTE_USER=1000)")
-		dvars=(DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 DEVFIX_REMOTE_USER=1000)
-	fi
+	shellenv_vars dvars "$DOM_USER"
+	check "shellenv for the domain user on Podman does not set DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 and DEVFIX_REMOTE_USER=1000: ${dvars[*]}" \
+		bash -c 'printf "%s\n" "$@" | grep -qx DEVFIX_USERNS=--userns=keep-id:uid=1000,gid=1000 && printf "%s\n" "$@" | grep -qx DEVFIX_REMOTE_USER=1000' _ "${dvars[@]}"
 	pod_works "$DOM_USER" "$dws" vscode "${dvars[@]}"
 
 	# (iv) A regular Podman user, with what shellenv exports for it (no
@@ -263,10 +232,9 @@ pa3_env() {
 	# without any variable: the file works for it as the seed did (A1).
 	pws=$(new_ws_of "$POD_USER" podenv)
 	put "$POD_USER" "$pws/.devcontainer/devcontainer.json" <"$f"
-	mapfile -t pvars < <(shellenv_vars "$POD_USER")
+	shellenv_vars pvars "$POD_USER"
 	check "shellenv for a regular user on Podman sets the user namespace or the user: ${pvars[*]}" \
 		bash -c '! printf "%s\n" "$@" | grep -q "^DEVFIX_\(USERNS\|REMOTE_USER\)="' _ "${pvars[@]}"
 	pod_works "$POD_USER" "$pws" vscode "${pvars[@]}"
 	pod_works "$POD_USER" "$pws" vscode
-	[ ${#missing[@]} = 0 ] || not_yet "$(joined "${missing[@]}"); the specified file and variables, written by hand, pass"
 }

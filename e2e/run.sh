@@ -6,19 +6,15 @@
 # Runs as root on Debian; installs what it needs itself, every time
 # (idempotent); creates test users (a rootless Docker user with its daemon, a
 # Podman user, an NSS-only domain user); cleans everything up on exit, so it
-# can run again. Each scenario prints PASS, FAIL (with why and a log tail) or
-# NOT YET (the devfix feature it needs has not landed; where the scenario
-# says so, the fix devfix is to write was written by hand and passed). Exit 1
-# if any FAILs.
+# can run again. Each scenario prints PASS or FAIL (with why and a log tail).
+# Exit 1 if any FAILs.
 #
 #   DEVFIX_BIN=/path/devfix   test that binary instead of building the repo
 #   E2E_ONLY="1 A2 B1"        run only these scenarios (set-up runs whole)
+#
+# The pinned versions and the test users are set in lib.sh.
 set -euo pipefail
 
-CLI_VERSION=0.89.0                        # @devcontainers/cli, pinned
-E2E_USER=devfixe2e                        # local user, gets /etc/subuid ranges
-POD_USER=devfixpod                        # local user with rootless Podman only
-STATE=/opt/devfix-e2e                     # npm prefix, cached image tarball
 E2E=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$E2E/.." && pwd)
 WORK=$(mktemp -d /tmp/devfix-e2e.XXXXXX)  # per run; removed on exit
@@ -86,5 +82,5 @@ scenario C "shellenv --install writes VS Code's settings (JSONC kept); doctor wa
 echo
 log "e2e finished"
 # The summary is the last line, printed after the clean-up (see cleanup).
-SUMMARY="$passed passed, $failed failed, $skipped skipped"
+SUMMARY="$passed passed, $failed failed"
 [ "$failed" = 0 ]

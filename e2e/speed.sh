@@ -12,10 +12,6 @@
 # asserts nothing: speed targets are measurements, not tests.
 set -euo pipefail
 
-CLI_VERSION=0.89.0
-E2E_USER=devfixe2e
-POD_USER=devfixpod
-STATE=/opt/devfix-e2e
 E2E=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$E2E/.." && pwd)
 WORK=$(mktemp -d /tmp/devfix-speed.XXXXXX)
@@ -48,14 +44,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 install_packages
-# The binary a user installs: static, stripped.
-mkdir -p "$WORK/bin"
-if [ -n "${DEVFIX_BIN:-}" ]; then
-	install -m 755 "$DEVFIX_BIN" "$DEVFIX"
-else
-	(cd "$REPO" && CGO_ENABLED=0 PATH=/usr/local/go/bin:$PATH go build -trimpath -ldflags='-s -w' -o "$DEVFIX" ./cmd/devfix)
-fi
-chmod 755 "$WORK/bin" "$DEVFIX"
+build_devfix   # the binary a user installs: make build's (static, stripped)
 create_user
 start_daemons
 make_images
@@ -103,13 +92,15 @@ pair() {
 		printf "%s %s\n" "$ma" "$mb"
 	' _ "$RUNS" "$3" "$4" | {
 		read -r ma mb
-		printf '%-34s %8.2f ms (median of %d)\n' "$1" "$(echo "$ma / 1000" | bc -l)" "$RUNS"
-		printf '%-34s %8.2f ms (median of %d)\n' "$2" "$(echo "$mb / 1000" | bc -l)" "$RUNS"
-		printf '%-34s %8.1f\n' "ratio $2 / $1" "$(echo "$mb / $ma" | bc -l)"
+		# Microseconds in; milliseconds and the ratio out.
+		awk -v a="$1" -v b="$2" -v ma="$ma" -v mb="$mb" -v runs="$RUNS" 'BEGIN {
+			printf "%-34s %8.2f ms (median of %d)\n", a, ma / 1000, runs
+			printf "%-34s %8.2f ms (median of %d)\n", b, mb / 1000, runs
+			printf "%-34s %8.1f\n", "ratio " b " / " a, mb / ma
+		}'
 	}
 }
 
-command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null 2>&1 || die "needs bc"; }
 echo
 log "whole process, daemon up ($("$DEVFIX" version))"
 pair "devfix lint (image config)" "devcontainer read-configuration" \
