@@ -149,7 +149,7 @@ func (l *lazyEngine) connect(ctx context.Context) error {
 	l.once.Do(func() {
 		var eps []engine.Endpoint
 		if l.kind == devcontainer.EnginePodman {
-			if sock := l.disc.PodmanSocket(); sock != "" {
+			if sock := l.env.PodmanSocket; sock != "" {
 				eps = []engine.Endpoint{{Host: "unix://" + sock, Source: sock}}
 			}
 		} else {
@@ -165,8 +165,8 @@ func (l *lazyEngine) connect(ctx context.Context) error {
 				return
 			}
 		}
-		if l.kind == devcontainer.EnginePodman && l.env.LookPath != nil {
-			if p, err := l.env.LookPath("podman"); err == nil {
+		if l.kind == devcontainer.EnginePodman {
+			if p, err := l.env.lookPath("podman"); err == nil {
 				l.images, l.err = engine.PodmanCLI{Run: l.env.Run, Path: p}, nil
 				return
 			}
