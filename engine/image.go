@@ -11,23 +11,16 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
 // Image is what devfix reads of an image.
-type Image struct {
-	Found  bool
-	ID     string            // "sha256:…"
-	User   string            // Config.User: "vscode", "1000:1000", "" (root)
-	Labels map[string]string // Config.Labels
-}
+type Image = imagefacts.Image
 
 // Images is what both Daemon (the Engine API) and PodmanCLI answer.
-type Images interface {
-	InspectImage(ctx context.Context, ref string) (Image, error)
-	ReadImageFile(ctx context.Context, ref, path string) ([]byte, error)
-}
+type Images = imagefacts.Images
 
 var (
 	_ Images = (*Daemon)(nil)
