@@ -27,20 +27,14 @@ const (
 
 // NoDaemonError says why no engine could answer an image question; lint
 // then reports the user as unknown instead of failing.
-type NoDaemonError struct{ Reason string }
-
-func (e *NoDaemonError) Error() string { return "no container engine is reachable: " + e.Reason }
+type NoDaemonError = imagefacts.NoEngineError
 
 // Images answers image questions: the image's Config.User and labels, and
 // files in it (/etc/passwd), read without starting anything.
 type Images = imagefacts.Images
 
 // DaemonFacts are what the rules need to know of the daemon.
-type DaemonFacts struct {
-	Rootless      bool
-	CgroupDriver  string
-	CgroupVersion string
-}
+type DaemonFacts = imagefacts.DaemonFacts
 
 // daemonInformer is implemented by Images that can also describe the daemon.
 type daemonInformer interface {

@@ -50,3 +50,16 @@ type Images interface {
 	InspectImage(ctx context.Context, ref string) (Image, error)
 	ReadImageFile(ctx context.Context, ref, path string) ([]byte, error)
 }
+
+// NoEngineError says why no engine could answer an image question; lint
+// then reports the user as unknown instead of failing.
+type NoEngineError struct{ Reason string }
+
+func (e *NoEngineError) Error() string { return "no container engine is reachable: " + e.Reason }
+
+// DaemonFacts are what the rules need to know of the daemon.
+type DaemonFacts struct {
+	Rootless      bool
+	CgroupDriver  string
+	CgroupVersion string
+}
