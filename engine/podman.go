@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -107,27 +106,38 @@ var containerID = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
 // and `podman rm -f ID`, which runs also when the copy fails or ctx is
 // cancelled. A missing image or file is an error that matches
 // fs.ErrNotExist.
-func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) (data []byte, err error) {
-	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+path, "--", ref, "true")
+func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
+	files, err := p.ReadImageFiles(ctx, ref, path)
+	if err != nil {
+		return nil, err
+	}
+	return files[0].Data, files[0].Err
+}
+
+// ReadImageFiles reads several files out of one container: one create, one
+// cp each, one rm.
+func (p PodmanCLI) ReadImageFiles(ctx context.Context, ref string, paths ...string) (files []File, err error) {
+	what := strings.Join(paths, ", ")
+	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+what, "--", ref, "true")
 	if err != nil {
 		if says(err, out, imageNotKnown) {
 			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
 		}
-		return nil, fmt.Errorf("read %s from image %q: podman create: %w", path, ref, err)
+		return nil, fmt.Errorf("read %s from image %q: podman create: %w", what, ref, err)
 	}
 	ids := containerID.FindAll(out, -1)
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", path, ref, strings.TrimSpace(string(out)))
+		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", what, ref, strings.TrimSpace(string(out)))
 	}
 	id := string(ids[len(ids)-1])
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 		defer cancel()
 		if _, rerr := p.run(rctx, "rm", "-f", "--", id); rerr != nil {
-			data, err = nil, errors.Join(err, fmt.Errorf("podman rm -f %s (made to read %s from image %q): %w", shortID(id), path, ref, rerr))
+			files, err = nil, fmt.Errorf("podman rm -f %s (made to read %s from image %q): %w", shortID(id), what, ref, rerr)
 		}
 	}()
-	return followLinks(ref, path, func(path string) (io.ReadCloser, error) {
+	files = readFiles(ref, paths, func(path string) (io.ReadCloser, error) {
 		out, err := p.run(ctx, "cp", "--", id+":"+path, "-")
 		if err != nil {
 			if says(err, out, fileNotFound) {
@@ -137,4 +147,5 @@ func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) (data []
 		}
 		return io.NopCloser(bytes.NewReader(out)), nil
 	})
+	return files, nil
 }

@@ -3,6 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +62,7 @@ type Conn struct {
 	once   sync.Once
 	daemon *Daemon
 	images Images
+	store  string // names the engine and its image store, for the cache
 	err    error
 
 	mu        sync.Mutex
@@ -89,12 +94,14 @@ func (c *Conn) connect(ctx context.Context) error {
 			c.daemon, c.err = connect(ctx, eps)
 			if c.err == nil {
 				c.images = c.daemon
+				c.store = fmt.Sprintf("%s api %s", c.daemon.Kind, c.daemon.Host)
 				return
 			}
 		}
 		if c.kind == Podman && p.LookPath != nil {
 			if path, err := p.LookPath("podman"); err == nil {
 				c.images, c.err = PodmanCLI{Run: p.Run, Path: path}, nil
+				c.store = podmanStore(path, p.Discovery)
 				return
 			}
 		}
@@ -135,27 +142,145 @@ func (c *Conn) InspectImage(ctx context.Context, ref string) (Image, error) {
 
 // ReadImageFile reads a file of ref, once a run.
 func (c *Conn) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
-	key := ref + "\x00" + path
+	return c.readFile(ctx, ref, path, nil)
+}
+
+// podmanStore names the store the podman CLI uses: the user's, chosen by
+// these variables (containers-storage.conf(5), containers.conf(5)).
+func podmanStore(path string, d Discovery) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "podman cli %s uid %d", path, d.UID)
+	for _, k := range []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME"} {
+		fmt.Fprintf(&b, " %s=%q", k, d.env(k))
+	}
+	return b.String()
+}
+
+// userFiles are the files the cache keeps, read together on a miss.
+var userFiles = [...]string{"/etc/passwd", "/etc/group"}
+
+// filesReader reads several files of an image in one pass.
+type filesReader interface {
+	ReadImageFiles(ctx context.Context, ref string, paths ...string) ([]File, error)
+}
+
+// Cached returns the connection seen through a cache of image facts: the
+// image's /etc/passwd and /etc/group come from the cache when its ID (from
+// the one inspect the run makes anyway) is there, else both are read in one
+// pass and kept. A nil cache gives the connection itself.
+func (c *Conn) Cached(cache *imagefacts.Cache) Images {
+	if cache == nil {
+		return c
+	}
+	return cachedConn{c, cache}
+}
+
+type cachedConn struct {
+	*Conn
+	cache *imagefacts.Cache
+}
+
+func (cc cachedConn) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
+	return cc.readFile(ctx, ref, path, cc.cache)
+}
+
+func (c *Conn) memo(ref, path string) ([]byte, bool) {
 	c.mu.Lock()
-	data, ok := c.files[key]
-	c.mu.Unlock()
-	if ok {
+	defer c.mu.Unlock()
+	data, ok := c.files[ref+"\x00"+path]
+	return data, ok
+}
+
+func (c *Conn) remember(ref, path string, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.files == nil {
+		c.files = map[string][]byte{}
+	}
+	c.files[ref+"\x00"+path] = data
+}
+
+func (c *Conn) readFile(ctx context.Context, ref, path string, cache *imagefacts.Cache) ([]byte, error) {
+	if data, ok := c.memo(ref, path); ok {
+		if data == nil {
+			return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
+		}
 		return data, nil
 	}
 	if err := c.connect(ctx); err != nil {
 		return nil, &imagefacts.NoEngineError{Reason: err.Error()}
 	}
+	if cache != nil && slices.Contains(userFiles[:], path) {
+		if img, err := c.InspectImage(ctx, ref); err == nil && img.Found && img.ID != "" {
+			return c.readUserFiles(ctx, ref, path, img, cache)
+		}
+	}
 	data, err := c.images.ReadImageFile(ctx, ref, path)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.files == nil {
-		c.files = map[string][]byte{}
-	}
-	c.files[key] = data
-	c.mu.Unlock()
+	c.remember(ref, path, nonNil(data))
 	return data, nil
+}
+
+// readUserFiles answers path (one of userFiles) from the cache, or reads
+// both files in one pass and keeps them.
+func (c *Conn) readUserFiles(ctx context.Context, ref, path string, img Image, cache *imagefacts.Cache) ([]byte, error) {
+	f, hit := cache.Get(c.store, img.ID)
+	if !hit {
+		var files []File
+		if fr, ok := c.images.(filesReader); ok {
+			var err error
+			if files, err = fr.ReadImageFiles(ctx, ref, userFiles[:]...); err != nil {
+				return nil, err
+			}
+		} else {
+			for _, p := range userFiles {
+				data, err := c.images.ReadImageFile(ctx, ref, p)
+				files = append(files, File{Data: data, Err: err})
+			}
+		}
+		for i, file := range files {
+			if file.Err != nil && !errors.Is(file.Err, fs.ErrNotExist) {
+				// Not a clean answer: give this run what was read, keep nothing.
+				for j, p := range userFiles {
+					if p == path {
+						if files[j].Err == nil {
+							c.remember(ref, path, nonNil(files[j].Data))
+						}
+						return files[j].Data, files[j].Err
+					}
+				}
+				return nil, files[i].Err
+			}
+		}
+		f = imagefacts.Facts{ID: img.ID, User: img.User, Metadata: img.Labels["devcontainer.metadata"],
+			Passwd: files[0].Data, Group: files[1].Data, NoPasswd: files[0].Err != nil, NoGroup: files[1].Err != nil}
+		cache.Put(c.store, f)
+	}
+	c.remember(ref, userFiles[0], orNil(f.Passwd, f.NoPasswd))
+	c.remember(ref, userFiles[1], orNil(f.Group, f.NoGroup))
+	data, _ := c.memo(ref, path)
+	if data == nil {
+		return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
+	}
+	return data, nil
+}
+
+// orNil is data, or nil (missing) when absent; an empty file stays empty,
+// not missing.
+func orNil(data []byte, absent bool) []byte {
+	if absent {
+		return nil
+	}
+	return nonNil(data)
+}
+
+func nonNil(data []byte) []byte {
+	if data == nil {
+		return []byte{}
+	}
+	return data
 }
 
 // Daemon returns the connected API daemon (connecting on first use); an
