@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/run"
 )
@@ -55,14 +56,14 @@ func (p PodmanCLI) Version(ctx context.Context) (string, error) {
 
 // imageNotKnown is how podman says an image does not exist: "Error:
 // inspecting object: nope:1: image not known" (4.3.1), "no such image".
-var imageNotKnown = regexp.MustCompile(`(?i)image not known|no such image`)
+var imageNotKnown = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)image not known|no such image`) })
 
 // InspectImage runs `podman image inspect`; a missing image is Found false,
 // not an error.
 func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) {
 	out, err := p.run(ctx, "image", "inspect", "--", ref)
 	if err != nil {
-		if says(err, out, imageNotKnown) {
+		if says(err, out, imageNotKnown()) {
 			return Image{}, nil
 		}
 		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
@@ -89,7 +90,7 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 
 // fileNotFound is how podman cp says a file does not exist: "Error:
 // \"/etc/nope\" could not be found on container …: no such file or directory".
-var fileNotFound = regexp.MustCompile(`(?i)could not be found|no such file or directory`)
+var fileNotFound = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)could not be found|no such file or directory`) })
 
 // says reports whether a failed podman said re, in its error (standard error,
 // as run.Argv puts it there) or its output (a runner that mixes the two).
@@ -98,7 +99,7 @@ func says(err error, out []byte, re *regexp.Regexp) bool {
 }
 
 // containerID is the ID podman create prints.
-var containerID = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
+var containerID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^[0-9a-f]{64}$`) })
 
 // ReadImageFile reads a file (such as /etc/passwd) out of an image without
 // starting anything: `podman create` (command "true", for images that have
@@ -120,12 +121,12 @@ func (p PodmanCLI) ReadImageFiles(ctx context.Context, ref string, paths ...stri
 	what := strings.Join(paths, ", ")
 	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+what, "--", ref, "true")
 	if err != nil {
-		if says(err, out, imageNotKnown) {
+		if says(err, out, imageNotKnown()) {
 			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
 		}
 		return nil, fmt.Errorf("read %s from image %q: podman create: %w", what, ref, err)
 	}
-	ids := containerID.FindAll(out, -1)
+	ids := containerID().FindAll(out, -1)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", what, ref, strings.TrimSpace(string(out)))
 	}
@@ -140,7 +141,7 @@ func (p PodmanCLI) ReadImageFiles(ctx context.Context, ref string, paths ...stri
 	files = readFiles(ref, paths, func(path string) (io.ReadCloser, error) {
 		out, err := p.run(ctx, "cp", "--", id+":"+path, "-")
 		if err != nil {
-			if says(err, out, fileNotFound) {
+			if says(err, out, fileNotFound()) {
 				return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
 			}
 			return nil, fmt.Errorf("read %s from image %q: podman cp: %w", path, ref, err)
