@@ -105,8 +105,9 @@ func (env *Env) detectEngine(ctx context.Context) engine.Detection {
 // connections, found the way the docker CLI (or, for Podman, its socket and
 // CLI) finds them.
 func (env *Env) connectEngines() {
+	noLayers, _ := env.lookup("DEVFIX_NO_LAYERS")
 	pool := &engine.Pool{Discovery: env.discovery(), PodmanSocket: env.PodmanSocket,
-		Connect: env.connect, LookPath: env.lookPath, Run: env.Run}
+		Connect: env.connect, LookPath: env.lookPath, Run: env.Run, NoLayers: noLayers == "1"}
 	env.Engine = func(kind devcontainer.Engine) devcontainer.Images { return pool.Get(kind) }
 }
 

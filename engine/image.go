@@ -65,6 +65,10 @@ func (d *Daemon) InspectImage(ctx context.Context, ref string) (Image, error) {
 	if res.Config != nil {
 		img.User, img.Labels = res.Config.User, res.Config.Labels
 	}
+	if res.GraphDriver != nil && strings.HasPrefix(d.Host, "unix://") {
+		// Its folders are on this host only when the daemon is.
+		img.Layers = overlayLayers(res.GraphDriver.Name, res.GraphDriver.Data)
+	}
 	return img, nil
 }
 

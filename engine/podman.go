@@ -74,6 +74,10 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 			User   string
 			Labels map[string]string
 		}
+		GraphDriver struct {
+			Name string
+			Data map[string]string
+		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
@@ -81,7 +85,8 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 	if len(res) == 0 {
 		return Image{}, nil
 	}
-	img := Image{Found: true, ID: res[0].ID, User: res[0].Config.User, Labels: res[0].Config.Labels}
+	img := Image{Found: true, ID: res[0].ID, User: res[0].Config.User, Labels: res[0].Config.Labels,
+		Layers: overlayLayers(res[0].GraphDriver.Name, res[0].GraphDriver.Data)}
 	if img.ID != "" && !strings.Contains(img.ID, ":") {
 		img.ID = "sha256:" + img.ID // as the Engine API says it
 	}

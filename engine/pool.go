@@ -31,6 +31,12 @@ type Pool struct {
 	LookPath func(string) (string, error)
 	// Run runs the podman CLI; nil means run.Argv.
 	Run run.Runner
+	// NoLayers turns off reading image files straight from overlay layer
+	// folders (a container is made instead).
+	NoLayers bool
+
+	// xattr reads a folder's xattr (nil: lgetxattr(2)); for tests.
+	xattr func(path, name string) ([]byte, error)
 
 	mu sync.Mutex
 	by map[Kind]*Conn
@@ -215,6 +221,12 @@ func (c *Conn) readFile(ctx context.Context, ref, path string, cache *imagefacts
 			return c.readUserFiles(ctx, ref, path, img, cache)
 		}
 	}
+	if files, ok := c.readFromLayers(ctx, ref, path); ok {
+		if files[0].Err == nil {
+			c.remember(ref, path, nonNil(files[0].Data))
+		}
+		return files[0].Data, files[0].Err
+	}
 	data, err := c.images.ReadImageFile(ctx, ref, path)
 	if err != nil {
 		return nil, err
@@ -228,17 +240,9 @@ func (c *Conn) readFile(ctx context.Context, ref, path string, cache *imagefacts
 func (c *Conn) readUserFiles(ctx context.Context, ref, path string, img Image, cache *imagefacts.Cache) ([]byte, error) {
 	f, hit := cache.Get(c.store, img.ID)
 	if !hit {
-		var files []File
-		if fr, ok := c.images.(filesReader); ok {
-			var err error
-			if files, err = fr.ReadImageFiles(ctx, ref, userFiles[:]...); err != nil {
-				return nil, err
-			}
-		} else {
-			for _, p := range userFiles {
-				data, err := c.images.ReadImageFile(ctx, ref, p)
-				files = append(files, File{Data: data, Err: err})
-			}
+		files, err := c.readWithContainer(ctx, ref)
+		if err != nil {
+			return nil, err
 		}
 		for i, file := range files {
 			if file.Err != nil && !errors.Is(file.Err, fs.ErrNotExist) {
@@ -265,6 +269,39 @@ func (c *Conn) readUserFiles(ctx context.Context, ref, path string, img Image, c
 		return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
 	}
 	return data, nil
+}
+
+// readFromLayers reads paths straight from the image's overlay layer
+// folders, with no container, when the inspect named them and they can be
+// read (a rootless engine's store is the user's); ok is false otherwise, and
+// the caller makes a container.
+func (c *Conn) readFromLayers(ctx context.Context, ref string, paths ...string) (files []File, ok bool) {
+	if c.pool.NoLayers {
+		return nil, false
+	}
+	img, err := c.InspectImage(ctx, ref)
+	if err != nil || !img.Found || len(img.Layers) == 0 {
+		return nil, false
+	}
+	files, err = layerReader{fs: c.pool.Discovery.fs(), layers: img.Layers, opaqueXattr: c.pool.xattr}.ReadFiles(ref, paths)
+	return files, err == nil
+}
+
+// readWithContainer reads userFiles from the layers when it can, else
+// from one container.
+func (c *Conn) readWithContainer(ctx context.Context, ref string) ([]File, error) {
+	if files, ok := c.readFromLayers(ctx, ref, userFiles[:]...); ok {
+		return files, nil
+	}
+	if fr, ok := c.images.(filesReader); ok {
+		return fr.ReadImageFiles(ctx, ref, userFiles[:]...)
+	}
+	var files []File
+	for _, p := range userFiles {
+		data, err := c.images.ReadImageFile(ctx, ref, p)
+		files = append(files, File{Data: data, Err: err})
+	}
+	return files, nil
 }
 
 // orNil is data, or nil (missing) when absent; an empty file stays empty,

@@ -47,6 +47,23 @@ type Image struct {
 	// its symbolic links (path → target), for the archive endpoint.
 	Files map[string]string
 	Links map[string]string
+	// Layers are overlay layer folders, topmost first, that the inspect
+	// names in GraphDriver (UpperDir, LowerDir); none means the vfs driver
+	// (Data null).
+	Layers []string
+}
+
+// graphDriver is the inspect's GraphDriver for img, as overlay (Podman's
+// name; Docker says overlay2) or vfs gives it.
+func graphDriver(img Image, overlay string) map[string]any {
+	if len(img.Layers) == 0 {
+		return map[string]any{"Name": "vfs", "Data": nil}
+	}
+	data := map[string]string{"UpperDir": img.Layers[0], "WorkDir": path.Join(path.Dir(img.Layers[0]), "work")}
+	if len(img.Layers) > 1 {
+		data["LowerDir"] = strings.Join(img.Layers[1:], ":")
+	}
+	return map[string]any{"Name": overlay, "Data": data}
 }
 
 // Config sets up the fake daemon. Its zero value is a rootful Docker 20.10
@@ -248,7 +265,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.noSuchImage(w, name)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Id": img.ID, "Config": map[string]any{"User": img.User, "Labels": img.Labels}})
+		driver := "overlay2"
+		if s.cfg.Podman {
+			driver = "overlay"
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"Id": img.ID, "Config": map[string]any{"User": img.User, "Labels": img.Labels},
+			"GraphDriver": graphDriver(img, driver)})
 	case p == "/containers/create" && r.Method == http.MethodPost:
 		s.count("/containers/create")
 		var req struct {
@@ -552,7 +574,7 @@ func (p *PodmanCLI) Run(ctx context.Context, argv []string) ([]byte, error) {
 		}
 		return json.MarshalIndent([]map[string]any{{
 			"Id": strings.TrimPrefix(img.ID, "sha256:"), "Config": map[string]any{"User": img.User, "Labels": img.Labels},
-			"User": img.User, "Labels": img.Labels,
+			"User": img.User, "Labels": img.Labels, "GraphDriver": graphDriver(img, "overlay"),
 		}}, "", "     ")
 	case len(args) >= 1 && args[0] == "create":
 		ops := operands(args[1:], "--label", "-l", "--name", "--pull", "--entrypoint", "-u", "--user")

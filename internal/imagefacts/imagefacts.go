@@ -41,6 +41,10 @@ type Image struct {
 	ID     string            // "sha256:…"
 	User   string            // Config.User: "vscode", "1000:1000", "" (root)
 	Labels map[string]string // Config.Labels
+	// Layers are the image's layer folders on this host, topmost first,
+	// when its engine stores it with overlay and says where (GraphDriver's
+	// UpperDir and LowerDir); nil otherwise (vfs, a remote engine).
+	Layers []string
 }
 
 // Images answers image questions: what an inspect says, and files in the
