@@ -38,14 +38,17 @@ fuzz:
 
 # In-process benchmarks, each reported as a ratio against a baseline in the
 # same run: lint of the whole corpus against the parse floor; a compose
-# config against an image config.
+# config against an image config; image facts from the cache and from overlay
+# layer folders against a container (a cache miss).
 bench:
 	$(GO) mod download
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/ ./engine/
 
 # Whole process on the e2e lab (root): devfix lint against the reference
-# CLI's read-configuration of the same config, daemon up; a compose repo
-# against an image repo. Prints the ratios.
+# CLI's read-configuration --include-merged-configuration of the same config,
+# under rootless Docker and under rootless Podman by its CLI (image seen
+# before and never seen, vfs and overlay stores); a compose repo against an
+# image repo; --strategy acl against root. Prints the ratios.
 speed:
 	bash e2e/speed.sh
 
