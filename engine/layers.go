@@ -175,17 +175,19 @@ func (r layerReader) readIn(layer string, comps []string) (data []byte, link str
 	dir := layer
 	for i, c := range comps {
 		last := i == len(comps)-1
-		if _, wh, err := r.exists(filepath.Join(dir, whiteoutPrefix+c)); err != nil {
+		// A whiteout hides c in the layers below; a layer that deletes and
+		// makes c again (a tar may hold both) has c itself too.
+		_, wh, err := r.exists(filepath.Join(dir, whiteoutPrefix+c))
+		if err != nil {
 			return nil, "", false, false, err
-		} else if wh {
-			return nil, "", false, true, nil
 		}
+		hidesBelow = hidesBelow || wh
 		fi, ok, err := r.exists(filepath.Join(dir, c))
 		switch {
 		case err != nil:
 			return nil, "", false, false, err
 		case !ok:
-			return nil, "", false, hidesBelow, nil // this layer does not touch it
+			return nil, "", false, hidesBelow, nil // this layer does not touch it, or deletes it
 		case isWhiteout(fi):
 			return nil, "", false, true, nil
 		case last:

@@ -72,6 +72,10 @@ func TestLayerReader(t *testing.T) {
 		{name: "the parent folder whited out", layers: []layer{
 			{files: map[string]string{".wh.etc": "", "etc2/x": "x"}},
 			{files: map[string]string{"etc/passwd": passwdLow, "etc/group": groupLow}}}},
+		{name: "deleted and made again in one layer", layers: []layer{
+			{files: map[string]string{".wh.etc": "", "etc/passwd": passwdTop}},
+			{files: map[string]string{"etc/passwd": passwdLow, "etc/group": groupLow}}},
+			passwd: passwdTop},
 		{name: "opaque folder (marker)", layers: []layer{
 			{files: map[string]string{"etc/.wh..wh..opq": "", "etc/passwd": passwdTop}},
 			{files: map[string]string{"etc/passwd": passwdLow, "etc/group": groupLow}}},

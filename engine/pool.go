@@ -156,7 +156,7 @@ func (c *Conn) ReadImageFile(ctx context.Context, ref, path string) ([]byte, err
 func podmanStore(path string, d Discovery) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "podman cli %s uid %d", path, d.UID)
-	for _, k := range []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME"} {
+	for _, k := range []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF", "CONTAINER_HOST", "CONTAINER_CONNECTION", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME"} {
 		fmt.Fprintf(&b, " %s=%q", k, d.env(k))
 	}
 	return b.String()
@@ -276,8 +276,8 @@ func (c *Conn) readUserFiles(ctx context.Context, ref, path string, img Image, c
 // read (a rootless engine's store is the user's); ok is false otherwise, and
 // the caller makes a container.
 func (c *Conn) readFromLayers(ctx context.Context, ref string, paths ...string) (files []File, ok bool) {
-	if c.pool.NoLayers {
-		return nil, false
+	if c.pool.NoLayers || c.pool.Discovery.env("CONTAINER_HOST") != "" || c.pool.Discovery.env("CONTAINER_CONNECTION") != "" {
+		return nil, false // a remote Podman's folders are not on this host
 	}
 	img, err := c.InspectImage(ctx, ref)
 	if err != nil || !img.Found || len(img.Layers) == 0 {
