@@ -32,7 +32,6 @@ const (
 // Env is everything the CLI touches. Nil fields get real-world defaults from
 // OSEnv; tests set what they need.
 type Env struct {
-	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Fs             afero.Fs
 	LookupEnv      func(string) (string, bool)

@@ -28,7 +28,7 @@ import (
 func OSEnv() *Env {
 	fsys := afero.NewOsFs()
 	env := &Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdout: os.Stdout, Stderr: os.Stderr,
 		Fs: fsys, LookupEnv: os.LookupEnv, Run: run.Argv, LookPath: exec.LookPath,
 	}
 	env.WorkDir, _ = os.Getwd()
