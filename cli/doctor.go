@@ -51,7 +51,7 @@ nothing.`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var format, eng string
 			fs.StringVar(&format, "format", "text", "output format: text or json")
-			fs.StringVar(&eng, "engine", "", "docker or podman (default: .devfix.jsonc's, else detected)")
+			engineFlag(fs, &eng)
 			return func(ctx context.Context, env *Env, args []string) int {
 				return runDoctor(ctx, env, format, eng, args)
 			}
@@ -136,7 +136,7 @@ func (d doctor) run() []check {
 // settings reads the .devfix.jsonc of the current folder; one that does not
 // parse is a failed check with lint's own line.
 func (d doctor) settings() (*devcontainer.Settings, []check) {
-	st, err := d.s.settingsIn(".")
+	st, err := d.s.settingsHere()
 	if err != nil {
 		return nil, []check{{Name: "settings", Status: statusFail, Detail: err.Error(), Fix: "correct .devfix.jsonc where the message says"}}
 	}

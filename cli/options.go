@@ -20,9 +20,15 @@ type lintFlags struct {
 
 func (f *lintFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.strategy, "strategy", "", "how to fix: root, env, acl or keepid (default: .devfix.jsonc's, else env for a config that already reads DEVFIX_* variables, else keepid under Podman, else root)")
-	fs.StringVar(&f.engine, "engine", "", "the engine the dev containers run on: docker or podman (default: .devfix.jsonc's, else detected)")
+	engineFlag(fs, &f.engine)
 	fs.BoolVar(&f.noInlineIgnores, "no-inline-ignores", false, "let devfix-ignore comments silence nothing (for CI policy)")
 	fs.BoolVar(&f.strict, "strict", false, "a user devfix could not learn (no engine, image not pulled) fails lint too (also \"strict\": true in .devfix.jsonc)")
+}
+
+// engineFlag registers --engine, with one help text for every command that
+// takes it (lint, apply, doctor, shellenv); the session decides with it.
+func engineFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "engine", "", "the engine the dev containers run on: docker or podman (default: .devfix.jsonc's, else detected)")
 }
 
 func (f *lintFlags) validate() error {
@@ -65,6 +71,16 @@ type configOptions struct {
 // settingsFor finds the .devfix.jsonc that governs a config.
 func (s *session) settingsFor(path string) (*devcontainer.Settings, error) {
 	return s.settingsIn(filepath.Dir(path))
+}
+
+// settingsHere finds the .devfix.jsonc that governs the working directory,
+// for the commands that take no config path (doctor, shellenv).
+func (s *session) settingsHere() (*devcontainer.Settings, error) {
+	dir := s.env.WorkDir
+	if dir == "" {
+		dir = "."
+	}
+	return s.settingsIn(dir)
 }
 
 // settingsIn finds the .devfix.jsonc that governs a folder.

@@ -44,7 +44,7 @@ environment: restart it (devfix doctor says which).`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var f shellenvFlags
 			fs.StringVar(&f.shell, "shell", "", "sh, bash, zsh or fish (default: your login shell)")
-			fs.StringVar(&f.engine, "engine", "", "docker or podman (default: detected)")
+			engineFlag(fs, &f.engine)
 			fs.BoolVar(&f.install, "install", false, "write the lines into your shell startup files and verify them")
 			fs.BoolVar(&f.uninstall, "uninstall", false, "remove what --install wrote")
 			fs.BoolVar(&f.context, "context", false, "create (if needed) and select a docker CLI context \"rootless\" instead (Docker only)")
@@ -89,7 +89,13 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
 		return ExitBadInput
 	}
-	kind, why := s.engineFor(ctx, nil)
+	// The engine lint decides for configs here: .devfix.jsonc counts.
+	st, err := s.settingsHere()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
+		return ExitBadInput
+	}
+	kind, why := s.engineFor(ctx, st)
 	vars, err := engineVars(ctx, env, kind)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)

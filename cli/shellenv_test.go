@@ -188,3 +188,52 @@ func TestShellenvInstallCreatesNothingOutsideHome(t *testing.T) {
 		t.Errorf("created %s outside the home", filepath.Join(elsewhere, entries[0].Name()))
 	}
 }
+
+// TestShellenvEngineFromSettings: in a folder whose .devfix.jsonc names the
+// engine, shellenv decides as lint does (it once ignored the settings and
+// detected: here that finds no engine and means Docker), and --engine wins
+// over both the same way.
+func TestShellenvEngineFromSettings(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/w/.devfix.jsonc":                  `{"engine": "podman"}`,
+		"/w/.devcontainer/devcontainer.json": `{"image": "alpine", "remoteUser": "root"}`,
+	})
+	env.WorkDir = "/w"
+	r := devfix(t, env, "lint", "--format", "json", "/w")
+	if !strings.Contains(r.stdout, `"engine": "podman"`) || !strings.Contains(r.stdout, `"engineWhy": "/w/.devfix.jsonc"`) {
+		t.Fatalf("lint did not take the settings' engine:\n%s%s", r.stdout, r.stderr)
+	}
+	r = devfix(t, env, "shellenv", "--shell", "sh")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "export "+devcontainer.EnvUserns+"=") {
+		t.Errorf("shellenv did not take the settings' engine (podman): exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = devfix(t, env, "shellenv", "--shell", "sh", "--engine", "docker")
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "no rootless Docker socket found") {
+		t.Errorf("--engine docker did not win over the settings: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	env.Fs.Remove("/w/.devfix.jsonc")
+	afero.WriteFile(env.Fs, "/w/.devfix.jsonc", []byte(`{"engine": "podmn"}`), 0o644)
+	r = devfix(t, env, "shellenv", "--shell", "sh")
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, `.devfix.jsonc:1:12: "engine" must be "docker" or "podman"`) {
+		t.Errorf("a bad .devfix.jsonc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestEngineFlagOneHelp: every command that takes --engine describes it
+// the same way.
+func TestEngineFlagOneHelp(t *testing.T) {
+	var want string
+	for _, name := range []string{"lint", "apply", "doctor", "shellenv"} {
+		r := devfix(t, memEnv(t, nil), "help", name)
+		i := strings.Index(r.stdout, "--engine")
+		if i < 0 {
+			t.Fatalf("%s has no --engine:\n%s", name, r.stdout)
+		}
+		line := strings.Join(strings.Fields(r.stdout[i:i+strings.Index(r.stdout[i:], "\n")]), " ")
+		if want == "" {
+			want = line
+		} else if line != want {
+			t.Errorf("%s: %q, lint: %q", name, line, want)
+		}
+	}
+}
