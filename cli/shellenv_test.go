@@ -195,7 +195,7 @@ func TestShellenvInstallCreatesNothingOutsideHome(t *testing.T) {
 // over both the same way.
 func TestShellenvEngineFromSettings(t *testing.T) {
 	env := memEnv(t, map[string]string{
-		"/w/.devfix.jsonc":                  `{"engine": "podman"}`,
+		"/w/.devfix.jsonc":                   `{"engine": "podman"}`,
 		"/w/.devcontainer/devcontainer.json": `{"image": "alpine", "remoteUser": "root"}`,
 	})
 	env.WorkDir = "/w"
