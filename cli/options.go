@@ -138,13 +138,11 @@ func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (config
 		o.Strategy = devcontainer.Strategy(s.flags.strategy)
 	case st != nil && st.Strategy != "":
 		o.Strategy = st.Strategy
-	case cfg.UsesEnvStrategy():
-		o.Strategy = devcontainer.StrategyEnv
-		co.notes = append(co.notes, "reads DEVFIX_* variables: checked with strategy env")
-	case kind == devcontainer.EnginePodman:
-		o.Strategy = devcontainer.StrategyKeepID
 	default:
-		o.Strategy = devcontainer.StrategyRoot
+		var note string
+		if o.Strategy, note = devcontainer.DefaultStrategy(cfg, kind); note != "" {
+			co.notes = append(co.notes, note)
+		}
 	}
 	if st != nil {
 		o.Severities = st.Rules
