@@ -7,6 +7,7 @@ import (
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
 )
 
@@ -51,14 +52,23 @@ func (f *lintFlags) validate() error {
 // folder, and the engine decision. lint, apply and doctor build every
 // config's options through it, so they always agree.
 type session struct {
-	env      *Env
-	flags    lintFlags
+	env   *Env
+	flags lintFlags
+	// fs is where configs, the files they name and .devfix.jsonc are read:
+	// env.Fs, or for a dry-run apply the memory layer over it that holds
+	// the fixes so far. Loading and linting read this one.
+	fs       afero.Fs
 	settings map[string]*devcontainer.Settings // by folder
 	detected *engine.Detection
 }
 
 func newSession(env *Env, flags lintFlags) *session {
-	return &session{env: env, flags: flags, settings: map[string]*devcontainer.Settings{}}
+	return &session{env: env, flags: flags, fs: env.Fs, settings: map[string]*devcontainer.Settings{}}
+}
+
+// load reads one config from the session's filesystem.
+func (s *session) load(ctx context.Context, path string) (*devcontainer.Config, error) {
+	return devcontainer.Load(ctx, s.fs, path, s.env.LookupEnv)
 }
 
 // configOptions are what lint and apply need for one config.
@@ -88,7 +98,7 @@ func (s *session) settingsIn(dir string) (*devcontainer.Settings, error) {
 	st, ok := s.settings[dir]
 	if !ok {
 		var err error
-		if st, err = devcontainer.FindSettings(s.env.Fs, dir); err != nil {
+		if st, err = devcontainer.FindSettings(s.fs, dir); err != nil {
 			return nil, err
 		}
 		s.settings[dir] = st
@@ -121,10 +131,11 @@ func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (config
 		return configOptions{}, err
 	}
 	kind, why := s.engineFor(ctx, st)
+	port, _ := env.portStart()
 	o := &devcontainer.Options{
 		Engine: kind, EngineWhy: why,
-		Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host,
-		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, PortStart: env.PortStart,
+		Fs: s.fs, LookupEnv: env.LookupEnv, Host: env.Host,
+		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, PortStart: port,
 		NoInlineIgnores: s.flags.noInlineIgnores,
 	}
 	if env.Engine != nil {
@@ -194,7 +205,7 @@ func loadConfigs(ctx context.Context, env *Env, paths []string) []loaded {
 	for _, f := range findConfigs(env, paths) {
 		l := loaded{path: f.path, err: f.err}
 		if f.err == nil {
-			l.config, l.err = devcontainer.Load(ctx, env.Fs, f.path, env.LookupEnv)
+			l.config, l.err = newSession(env, lintFlags{}).load(ctx, f.path)
 		}
 		out = append(out, l)
 	}

@@ -31,22 +31,24 @@ func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
 	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless, TCP: true})
 	home := t.TempDir()
 	fs := afero.NewOsFs()
-	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev", LookPath: shellsOnly,
-		RootlessSocket: filepath.Join(home, "docker.sock"),
-		// The fake listens on tcp: there Rootless decides, as /info says
-		// (on a unix socket the test's own uid would).
-		Connect: func(ctx context.Context, _ []engine.Endpoint) (*engine.Daemon, error) {
-			return engine.Connect(ctx, []engine.Endpoint{{Host: eng.Host, Source: "fake"}}, time.Second)
-		},
-		LookupEnv: func(k string) (string, bool) {
-			switch k {
-			case "HOME":
-				return home, true
-			case "SHELL":
-				return "/bin/bash", true
-			}
-			return "", false
-		}}
+	env := testEnv(fs)
+	env.UID, env.UserName, env.LookPath = int64(os.Getuid()), "dev", shellsOnly
+	env.Owner = mounts.StatOwner // the files are real
+	env.RootlessSocket = filepath.Join(home, "docker.sock")
+	// The fake listens on tcp: there Rootless decides, as /info says (on a
+	// unix socket the test's own uid would).
+	env.Connect = func(ctx context.Context, _ []engine.Endpoint) (*engine.Daemon, error) {
+		return engine.Connect(ctx, []engine.Endpoint{{Host: eng.Host, Source: "fake"}}, time.Second)
+	}
+	env.LookupEnv = func(k string) (string, bool) {
+		switch k {
+		case "HOME":
+			return home, true
+		case "SHELL":
+			return "/bin/bash", true
+		}
+		return "", false
+	}
 	return env, home
 }
 
