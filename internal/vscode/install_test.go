@@ -324,7 +324,7 @@ func TestUninstallLeavesTheUsers(t *testing.T) {
 
 // TestRoundTripGenerated checks Install then Uninstall byte for byte on
 // generated settings files: random layouts (one line or many, tabs or
-// spaces, LF or CRLF), comments in every gap, trailing commas, and
+// spaces, LF or CRLF, a BOM or none), comments in every gap, trailing commas, and
 // environment objects that are missing, empty or hold other variables.
 func TestRoundTripGenerated(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
@@ -384,7 +384,7 @@ func TestRoundTripGenerated(t *testing.T) {
 				keys = append(keys, k)
 			}
 		}
-		in := pick("", "// head"+eol) + object(0, eol, "", unit, keys) + pick("", eol, eol+eol, eol+"// tail")
+		in := pick("", "\ufeff") + pick("", "// head"+eol) + object(0, eol, "", unit, keys) + pick("", eol, eol+eol, eol+"// tail")
 		if i < 4 && testing.Verbose() {
 			t.Logf("sample:\n%s", in)
 		}
