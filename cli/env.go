@@ -23,7 +23,10 @@ import (
 // Env is everything the CLI touches. A nil or zero field means absent: no
 // files, no variables, no engine, no program, no answer; never the real
 // machine. OSEnv fills in the real OS; tests build theirs with testEnv.
-// Every method of Env is in this file.
+// An Env serves one run: what it reads once (the docker context, VS Code's
+// dockerPath, the unprivileged port start, the user's name) it keeps.
+// Every method of Env is in this file (connectEngines, which makes the
+// engine connections, is in os.go).
 type Env struct {
 	Stdout, Stderr io.Writer
 	// Fs holds every file devfix reads or writes (nil: none).
