@@ -142,8 +142,12 @@ type Facts struct {
 	// Container is the user the container's main process runs as.
 	Container UserFact
 	// UpdateUID reports whether the CLI's updateRemoteUserUID step would
-	// run (Linux host), and UpdateUIDKnown whether that is certain.
+	// run (Linux host), and UpdateUIDKnown whether that is certain;
+	// UpdateUIDWhy then says what could not be read. Unknown is not off:
+	// a rule that needs the answer notes it and reports nothing it cannot
+	// stand behind.
 	UpdateUID, UpdateUIDKnown bool
+	UpdateUIDWhy              string
 	// Notes are things the user should know that are not findings.
 	Notes []string
 
@@ -274,27 +278,33 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 		// may name one.
 		f.Remote = UserFact{Why: img.why, At: f.ImageAt}
 	case f.Container.Known:
-		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user (" + f.Container.From + ")", Known: true, At: f.Container.At}
+		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user, from " + f.Container.From, Known: true, At: f.Container.At}
 	default:
 		f.Remote = UserFact{Why: f.Container.Why, At: f.ImageAt}
 	}
 
 	// updateRemoteUserUID.
-	update, updateKnown := true, true
+	update, updateKnown, why := true, true, ""
 	if v, set := c.boolean("updateRemoteUserUID"); set {
 		update = v
 	} else if img.meta.UpdateRemoteUserUID != nil {
 		update = *img.meta.UpdateRemoteUserUID
 	} else if !img.known {
-		updateKnown = false
+		// The CLI's default is on, but the image's label may turn it off.
+		updateKnown, why = false, "the image's devcontainer.metadata label, which may turn it off, was not read: "+img.why
 	}
 	switch {
 	case !f.Remote.Known:
 		// Off (set so) is certain whoever the user is; on depends on it.
 		f.UpdateUID, f.UpdateUIDKnown = update, !update
+		f.UpdateUIDWhy = "the remote user is unknown: " + f.Remote.Why
 	default:
 		f.UpdateUID = update && !isRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
 		f.UpdateUIDKnown = updateKnown || !update || isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
+		f.UpdateUIDWhy = why
+	}
+	if f.UpdateUIDKnown {
+		f.UpdateUIDWhy = ""
 	}
 	if f.ImageAt.File == nil {
 		f.ImageAt = c.root().Loc()
@@ -418,8 +428,9 @@ func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
 		}
 	}
 	if k, ok := knownImage(ref); ok {
-		src := fmt.Sprintf("the documented devcontainer.metadata label of official image %q (devfix's table: %s)", ref, short)
-		return imageSide{known: true, userSrc: fmt.Sprintf("Config.User of official image %q (none, as documented)", ref),
+		// One plain clause: a fact's source is quoted inside other messages.
+		src := fmt.Sprintf("the devcontainer.metadata label devfix knows for official image %q, since %s", ref, short)
+		return imageSide{known: true, userSrc: fmt.Sprintf("the documented Config.User of official image %q", ref),
 			meta: metadata{RemoteUser: k.remoteUser}, metaSrc: src}
 	}
 	return imageSide{why: why}

@@ -84,6 +84,10 @@ type Rule struct {
 	// Reads lists the JSON pointers the rule looks at.
 	Reads []string
 	Check func(*Pass)
+	// AnsweredBy names a rule whose finding states this rule's cause and
+	// whose fix answers it too: where that rule reports (after ignores),
+	// this rule's findings are dropped, so one cause is reported once.
+	AnsweredBy string
 }
 
 // AppliesTo reports whether the rule runs under strategy s.
