@@ -204,6 +204,9 @@ type imageSide struct {
 	userAt  source.Loc
 	meta    metadata
 	metaSrc string
+	// metaWhy says why the label is unknown although the user is known (a
+	// Dockerfile's USER over a base image no engine answered for).
+	metaWhy string
 }
 
 // isRootUser reports whether a docker user spec (name, uid, name:group) is root.
@@ -277,6 +280,9 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 		// Without the image's label the remote user is unknown: the label
 		// may name one.
 		f.Remote = UserFact{Why: img.why, At: f.ImageAt}
+	case img.metaWhy != "":
+		// The base image's label may name the remote user.
+		f.Remote = UserFact{Why: img.metaWhy, At: f.Container.At}
 	case f.Container.Known:
 		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user, from " + f.Container.From, Known: true, At: f.Container.At}
 	default:
@@ -292,6 +298,8 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 	} else if !img.known {
 		// The CLI's default is on, but the image's label may turn it off.
 		updateKnown, why = false, "the image's devcontainer.metadata label, which may turn it off, was not read: "+img.why
+	} else if img.metaWhy != "" {
+		updateKnown, why = false, "the label may turn it off: "+img.metaWhy
 	}
 	switch {
 	case !f.Remote.Known:
@@ -365,7 +373,8 @@ func dockerfileSide(ctx context.Context, o *Options, f *Facts, path, dockerfile,
 			f.Image = res.BaseImage
 			base := inspectImage(ctx, o, res.BaseImage)
 			if !base.known {
-				f.Notes = append(f.Notes, fmt.Sprintf("the devcontainer.metadata label of base image %q is unknown: %s", res.BaseImage, base.why))
+				side.metaWhy = fmt.Sprintf("the devcontainer.metadata label of base image %q is unknown: %s", res.BaseImage, base.why)
+				f.Notes = append(f.Notes, side.metaWhy)
 			}
 			side.meta, side.metaSrc = base.meta, base.metaSrc
 		}
