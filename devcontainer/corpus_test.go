@@ -53,7 +53,7 @@ func TestCorpus(t *testing.T) {
 		if !bytes.Equal(c.Bytes(), data) {
 			t.Errorf("%s: Bytes() is not the input", path)
 		}
-		for _, s := range Strategies {
+		for _, s := range strategies() {
 			o := corpusOptions(s)
 			Lint(ctx, c, o)
 			res, err := FixConfig(ctx, c, o)
@@ -142,7 +142,7 @@ func TestCorpusRepos(t *testing.T) {
 			}
 		}
 		for _, e := range []Engine{EngineDocker, EnginePodman} {
-			for _, s := range Strategies {
+			for _, s := range strategies() {
 				o := corpusOptions(s)
 				o.Fs, o.Engine = base, e
 				res, err := FixConfig(ctx, c, o)

@@ -57,8 +57,6 @@ type Options struct {
 	EngineWhy string
 	// Images answers image questions; nil means no engine is reachable.
 	Images Images
-	// NoDaemonReason says why Images is nil, for notes.
-	NoDaemonReason string
 	// Fs reads Dockerfiles, compose files and the workspace; nil means none
 	// can be read.
 	Fs afero.Fs
@@ -405,12 +403,8 @@ func unwrapPath(err error) error {
 func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
 	var why, short string // why the engine did not answer, in long and short
 	if o.Images == nil {
-		why = "no container engine is reachable"
-		if o.NoDaemonReason != "" {
-			why = o.NoDaemonReason
-		}
 		short = "no engine answered"
-		why = fmt.Sprintf("image %q was not inspected: %s", ref, why)
+		why = fmt.Sprintf("image %q was not inspected: no container engine is reachable", ref)
 	} else {
 		info, err := o.Images.InspectImage(ctx, ref)
 		var nd *NoDaemonError

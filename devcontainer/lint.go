@@ -30,7 +30,7 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 	res := Result{Facts: facts, Strategy: o.strategy()}
 	var notes []string
 	ran := map[string]bool{}
-	for _, r := range Rules() {
+	for _, r := range rulesByID() {
 		if !r.AppliesTo(res.Strategy) || !r.appliesToEngine(o.engine()) || o.Severities[r.ID] == SeverityOff {
 			continue
 		}

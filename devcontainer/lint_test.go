@@ -2,6 +2,7 @@ package devcontainer
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,5 +133,26 @@ func TestSameEdits(t *testing.T) {
 		if got := sameEdits(tc.have, tc.fix); got != tc.want {
 			t.Errorf("sameEdits(%v, %v) = %v, want %v", tc.have, tc.fix, got, tc.want)
 		}
+	}
+}
+
+// Rules hands out copies: a caller that changes one changes nothing that
+// Lint runs.
+func TestRulesAreCopies(t *testing.T) {
+	for _, r := range Rules() {
+		r.Severity = SeverityOff
+		r.Strategies = append(r.Strategies[:0], "changed")
+		if len(r.Engines) > 0 {
+			r.Engines[0] = "changed"
+		}
+	}
+	for _, r := range Rules() {
+		if r.Severity == SeverityOff || slices.Contains(r.Strategies, "changed") || slices.Contains(r.Engines, "changed") {
+			t.Errorf("%s: a change to a copy reached the registry", r.ID)
+		}
+	}
+	c := mustParse(t, `{"image": "debian:12", "remoteUser": "vscode"}`)
+	if len(Lint(context.Background(), c, nil).Diagnostics) == 0 {
+		t.Error("no findings after the copies were changed")
 	}
 }
