@@ -49,7 +49,11 @@ func checkPodmanKeepIDUID(p *Pass) {
 			return // the service chose its own user namespace
 		}
 		if f.Remote.Known && !isRootUser(f.Remote.Name) {
-			p.Reportf(f.Remote.At, "the remote user %q (%s) writes the workspace as a subordinate UID: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From)
+			what := "writes the workspace as a subordinate UID"
+			if !c.bindsHostFolder(o) {
+				what = "is a subordinate UID (no host folder is bound now, but what it wrote to one bound later would not be yours)"
+			}
+			p.Reportf(f.Remote.At, "the remote user %q (%s) %s: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From, what)
 		}
 		return
 	}
