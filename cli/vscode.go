@@ -44,8 +44,7 @@ func editSettings(env *Env, diff bool, verb string, edit func(path string, data 
 			code = max(code, ExitFindings)
 			continue
 		case err != nil:
-			fmt.Fprintf(env.Stderr, "%v (left as it is)\n", err)
-			code = max(code, ExitBadInput)
+			code = max(code, failed(env.Stderr, fmt.Errorf("%w (left as it is)", err)))
 			continue
 		case !changed:
 			fmt.Fprintf(env.Stdout, "%s: up to date\n", path)
