@@ -118,23 +118,35 @@ pair_as() {
 pair() { PAIR_DOCKER_HOST="unix://$ROOTLESS_SOCK" pair_as "$E2E_USER" "$@"; }
 
 # podman_store U NAME DRIVER: a Podman store of user U with its own
-# storage.conf (driver vfs or overlay), and the label image imported into it.
-# Prints the storage.conf's path.
+# storage.conf (driver vfs or overlay) and containers.conf (libpod's own
+# database, which remembers the driver, beside it), and the label image
+# imported into it. Prints the variables that select it.
 podman_store() {
-	local u=$1 name=$2 driver=$3 home conf
+	local u=$1 name=$2 driver=$3 home root
 	home=$(getent passwd "$u" | cut -d: -f6)
-	conf=$home/storage-$name.conf
-	put "$u" "$conf" <<-EOF
+	root=$home/.local/share/containers/storage-$name
+	put "$u" "$home/storage-$name.conf" <<-EOF
 		[storage]
 		driver = "$driver"
-		graphroot = "$home/.local/share/containers/storage-$name"
+		graphroot = "$root"
 		runroot = "$WORK/xdg-$u/containers-$name"
 	EOF
-	run_as "$u" CONTAINERS_STORAGE_CONF="$conf" -- podman import -q \
+	put "$u" "$home/containers-$name.conf" <<-EOF
+		[engine]
+		static_dir = "$root/libpod"
+		tmp_dir = "$WORK/xdg-$u/libpod-$name"
+		volume_path = "$root/volumes"
+	EOF
+	echo "CONTAINERS_STORAGE_CONF=$home/storage-$name.conf CONTAINERS_CONF=$home/containers-$name.conf"
+}
+
+# podman_import U VARS: the label image into the store VARS select.
+podman_import() {
+	local u=$1; shift
+	run_as "$u" "$@" -- podman import -q \
 		--change 'LABEL devcontainer.metadata="[{\"remoteUser\":\"vscode\"}]"' \
 		"$ROOTFS_TAR" devfix-e2e/vscode-label:1 >/dev/null 2>"$WORK/import.err" ||
-		{ echo "podman import into the $driver store failed: $(tail -1 "$WORK/import.err")" >&2; return 1; }
-	echo "$conf"
+		{ echo "podman import failed: $(tail -n 1 "$WORK/import.err")" >&2; return 1; }
 }
 
 echo
@@ -165,12 +177,17 @@ install -d -o "$POD_USER" "$pod_home/.config" "$pod_home/.config/Code" "$pod_hom
 echo '{ "dev.containers.dockerPath": "podman" }' | put "$POD_USER" "$pod_home/.config/Code/User/settings.json"
 readcfg="devcontainer read-configuration --docker-path podman --include-merged-configuration --workspace-folder $pws"
 for driver in vfs overlay; do
-	conf=$(podman_store "$POD_USER" "$driver" "$driver") || continue
+	vars=$(podman_store "$POD_USER" "$driver" "$driver")
+	# shellcheck disable=SC2086 # two NAME=VALUE words
+	podman_import "$POD_USER" $vars || continue
 	echo
-	log "Podman store: $driver ($(run_as "$POD_USER" CONTAINERS_STORAGE_CONF="$conf" -- podman image inspect --format '{{.GraphDriver.Name}}' localhost/devfix-e2e/vscode-label:1))"
+	# shellcheck disable=SC2086
+	log "Podman store: $driver (podman says $(run_as "$POD_USER" $vars -- podman image inspect --format '{{.GraphDriver.Name}}' localhost/devfix-e2e/vscode-label:1))"
 	cache=$pod_home/.cache/devfix
 	PAIR_DOCKER_HOST= pair_as "$POD_USER" "devfix lint, image never seen ($driver)" "read-configuration (merged)" \
-		"export CONTAINERS_STORAGE_CONF=$conf; rm -rf $cache; $DEVFIX lint $pws" "export CONTAINERS_STORAGE_CONF=$conf; $readcfg"
+		"export $vars; rm -rf $cache; $DEVFIX lint $pws" "export $vars; $readcfg"
 	PAIR_DOCKER_HOST= pair_as "$POD_USER" "devfix lint, image seen before ($driver)" "read-configuration (merged)" \
-		"export CONTAINERS_STORAGE_CONF=$conf; $DEVFIX lint $pws" "export CONTAINERS_STORAGE_CONF=$conf; $readcfg"
+		"export $vars; $DEVFIX lint $pws" "export $vars; $readcfg"
+	PAIR_DOCKER_HOST= pair_as "$POD_USER" "podman image inspect (devfix's floor)" "devfix lint, image seen before ($driver)" \
+		"export $vars; podman image inspect localhost/devfix-e2e/vscode-label:1" "export $vars; $DEVFIX lint $pws"
 done
