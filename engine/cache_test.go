@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +155,45 @@ func TestReadImageFilesOneArchive(t *testing.T) {
 	}
 	if strings.Join(cps, " ") != "/etc /etc/group" { // podman cp follows the link
 		t.Errorf("podman cp of %q; want /etc, then the link", cps)
+	}
+}
+
+// Concurrent lints (each its own pool, as separate processes are) share one
+// cache folder: every one gets the image's users, and the folder ends with
+// one whole entry.
+func TestCacheConcurrentLints(t *testing.T) {
+	eng := enginetest.Start(t, enginetest.Config{TCP: true, Images: map[string]enginetest.Image{"team/dev:1": imageWithVscode("sha256:aaaa", 1000)}})
+	dir := filepath.Join(t.TempDir(), "images")
+	var wg sync.WaitGroup
+	uids := make(chan int, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cache := &imagefacts.Cache{Fs: afero.NewOsFs(), Dir: dir}
+			imgs := (&Pool{Discovery: memDiscovery(map[string]string{"DOCKER_HOST": eng.Host}, nil)}).Get(Docker).Cached(cache)
+			pw, err := imgs.ReadImageFile(context.Background(), "team/dev:1", "/etc/passwd")
+			if err != nil {
+				t.Error(err) // Error, not Fatal: this is not the test's goroutine
+				uids <- -1
+				return
+			}
+			acct, _ := imagefacts.LookupUser(pw, nil, "vscode")
+			uids <- acct.UID
+		}()
+	}
+	wg.Wait()
+	close(uids)
+	for uid := range uids {
+		if uid != 1000 {
+			t.Errorf("a lint saw vscode %d", uid)
+		}
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(entries) != 1 {
+		t.Errorf("cache folder holds %q, want one entry", entries)
+	}
+	if _, ok := (&imagefacts.Cache{Fs: afero.NewOsFs(), Dir: dir}).Get("docker api "+eng.Host, "sha256:aaaa"); !ok {
+		t.Error("the entry does not read back")
 	}
 }
