@@ -243,7 +243,7 @@ d_cache() {
 	devfix lint --strategy acl "$ws" >"$WORK/lint1" 2>&1 || true
 	check "vscode 1000 is not host UID $a: $(head -c 600 "$WORK/lint1")" grep -q "host UID $a " "$WORK/lint1"
 	check "the image's facts were not cached" bash -c "ls '$E2E_HOME/.cache/devfix/images/'*.json >/dev/null"
-	check "the second image did not import" rootless -- docker import -q "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
+	check "the second image did not import" rootless -- docker import "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
 	driver=$(rootless -- docker info --format '{{.Driver}}')
 	t0=$(date +%s)
 	devfix lint --strategy acl "$ws" >"$WORK/lint2" 2>&1 || true
