@@ -71,7 +71,7 @@ type File struct {
 // Parse parses a subordinate ID file. The File is never nil: it holds the
 // entries that parse; the error is the first malformed line, if any.
 func Parse(path string, data []byte) (*File, error) {
-	f := &File{Path: path, Data: data}
+	f := &File{Path: path, Data: data, Entries: make([]Entry, 0, bytes.Count(data, []byte("\n"))+1)}
 	rest := data
 	for len(rest) > 0 {
 		line := rest
@@ -81,13 +81,13 @@ func Parse(path string, data []byte) (*File, error) {
 			rest = nil
 		}
 		f.lines++
-		e, what := parseLine(string(line))
+		e, ok, what := parseLine(line)
 		switch {
 		case what != "":
 			f.Malformed = append(f.Malformed, &LineError{Path: path, Line: f.lines, What: what})
-		case e != nil:
+		case ok:
 			e.Line = f.lines
-			f.Entries = append(f.Entries, *e)
+			f.Entries = append(f.Entries, e)
 		}
 	}
 	if len(f.Malformed) > 0 {
@@ -96,47 +96,54 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// parseLine returns the entry of a line, nil for a comment or a blank line,
-// or what is wrong with it.
-func parseLine(line string) (*Entry, string) {
-	trimmed := strings.TrimLeft(line, " \t")
-	if strings.TrimRight(trimmed, " \t") == "" || strings.HasPrefix(trimmed, "#") {
-		return nil, ""
+// parseLine returns the entry of a line (ok), nothing for a comment or a
+// blank line, or what is wrong with it.
+func parseLine(line []byte) (e Entry, ok bool, what string) {
+	trimmed := bytes.TrimLeft(line, " \t")
+	if len(bytes.TrimRight(trimmed, " \t")) == 0 || trimmed[0] == '#' {
+		return e, false, ""
 	}
 	if len(line) >= maxLine {
-		return nil, fmt.Sprintf("line is %d bytes long: shadow ignores lines of %d bytes or more", len(line), maxLine)
+		return e, false, fmt.Sprintf("line is %d bytes long: shadow ignores lines of %d bytes or more", len(line), maxLine)
 	}
-	f := strings.Split(line, ":")
-	if len(f) != 3 {
-		return nil, fmt.Sprintf("expected owner:start:count, got %q", line)
-	}
-	if f[0] == "" {
-		return nil, fmt.Sprintf("empty owner in %q", line)
-	}
-	start, ok := decimal(f[1])
-	if !ok {
-		return nil, fmt.Sprintf("start %q is not a decimal number", f[1])
-	}
-	count, ok := decimal(f[2])
-	if !ok {
-		if strings.HasSuffix(f[2], "\r") {
-			return nil, "line ends in a carriage return (\\r): save the file with Unix line endings"
+	i := bytes.IndexByte(line, ':')
+	j := -1
+	if i >= 0 {
+		if j = bytes.IndexByte(line[i+1:], ':'); j >= 0 {
+			j += i + 1
 		}
-		return nil, fmt.Sprintf("count %q is not a decimal number", f[2])
+	}
+	if i < 0 || j < 0 || bytes.IndexByte(line[j+1:], ':') >= 0 {
+		return e, false, fmt.Sprintf("expected owner:start:count, got %q", line)
+	}
+	owner, f1, f2 := line[:i], line[i+1:j], line[j+1:]
+	if len(owner) == 0 {
+		return e, false, fmt.Sprintf("empty owner in %q", line)
+	}
+	start, ok := decimal(f1)
+	if !ok {
+		return e, false, fmt.Sprintf("start %q is not a decimal number", f1)
+	}
+	count, ok := decimal(f2)
+	if !ok {
+		if bytes.HasSuffix(f2, []byte("\r")) {
+			return e, false, "line ends in a carriage return (\\r): save the file with Unix line endings"
+		}
+		return e, false, fmt.Sprintf("count %q is not a decimal number", f2)
 	}
 	if count == 0 {
-		return nil, "count is 0"
+		return e, false, "count is 0"
 	}
 	if start >= MaxID || count > MaxID-start {
-		return nil, fmt.Sprintf("range %d+%d ends past the last ID, %d", start, count, MaxID-1)
+		return e, false, fmt.Sprintf("range %d+%d ends past the last ID, %d", start, count, MaxID-1)
 	}
-	return &Entry{Owner: f[0], Range: Range{start, count}}, ""
+	return Entry{Owner: string(owner), Range: Range{start, count}}, true, ""
 }
 
 // decimal parses digits only (no sign, no space, no 0x: containers/storage
 // reads the files in base 10) up to 2^32.
-func decimal(s string) (int64, bool) {
-	if s == "" || len(s) > 10 {
+func decimal[T string | []byte](s T) (int64, bool) {
+	if len(s) == 0 || len(s) > 10 {
 		return 0, false
 	}
 	var n int64
