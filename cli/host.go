@@ -111,7 +111,9 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 	getent := env.getentPath()
 	var users []subid.User
 	for _, k := range keys {
-		u, err := subid.LookupUser(ctx, env.Run, getent, k)
+		lctx, cancel := context.WithTimeout(ctx, getentTimeout)
+		u, err := subid.LookupUser(lctx, env.Run, getent, k)
+		cancel()
 		switch {
 		case errors.Is(err, subid.ErrUnknownUser):
 			return fail(ExitBadInput, "no user %q in the passwd database (getent passwd %s)", k, k)
@@ -159,17 +161,27 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 		}
 		return ExitOK
 	}
-	err = subid.Writer{Paths: paths, Fs: env.Fs}.Update(ctx, func(locked *subid.Host) error {
-		h = locked
-		if err := usable(h); err != nil {
-			return err
+	// Most logins are a user's second or later: when the files (renamed
+	// into place whole, so safe to read unlocked) already give everyone
+	// enough, nothing is locked or written.
+	if pre, err := subid.Load(env.Fs, paths); err == nil && usable(pre) == nil {
+		if all, err := pre.Grant(users, o); err == nil && !adds(all) {
+			h, done = pre, all
 		}
-		var err error
-		done, err = h.Grant(users, o)
-		return err
-	})
-	if err != nil {
-		return fail(grantFailure(err), "%v", err)
+	}
+	if done == nil {
+		err = subid.Writer{Paths: paths, Fs: env.Fs}.Update(ctx, func(locked *subid.Host) error {
+			h = locked
+			if err := usable(h); err != nil {
+				return err
+			}
+			var err error
+			done, err = h.Grant(users, o)
+			return err
+		})
+		if err != nil {
+			return fail(grantFailure(err), "%v", err)
+		}
 	}
 	if g.pam {
 		return ExitOK
@@ -187,6 +199,16 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "devfix host grant: note: SSSD domain %s (%s) has POSIX IDs and no max_id: devfix cannot keep ranges off its IDs; set max_id\n", d.Name, d.Where)
 	}
 	return ExitOK
+}
+
+// adds reports whether any allocation adds a line.
+func adds(as []subid.Allocation) bool {
+	for _, a := range as {
+		if a.SubUID.Add != nil || a.SubGID.Add != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // grantFailure is the exit status of an error: a malformed line or a name

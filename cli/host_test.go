@@ -88,8 +88,12 @@ func TestHostGrantWrites(t *testing.T) {
 	if got := hostRead(t, env, "/etc/subgid-"); got != "labdev:100000:65536" {
 		t.Errorf("backup %q", got)
 	}
-	// Again, by UID this time: nothing changes.
+	// Again, by UID this time: nothing changes, and nothing is locked.
+	os.Remove(filepath.Join(root, "etc/.pwd.lock"))
 	r = devfix(t, env, "host", "grant", "1551001108")
+	if _, err := os.Stat(filepath.Join(root, "etc/.pwd.lock")); err == nil {
+		t.Errorf("a grant with nothing to add took the lock")
+	}
 	if r.code != ExitOK || !strings.Contains(r.stdout, "dom.user already has 65536 IDs (65536 wanted)") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
