@@ -34,7 +34,7 @@ Strategies:
           keep-id where it works, --userns=keep-id:uid=<uid>,gid=<gid> for a high host UID
 
 Exit status: 0 done, 1 findings without a fix remain (or --check found changes), 2 bad
-input or usage. With --diff only the patch goes to stdout (git apply takes it); findings
+input or usage, 3 an internal error (a bug in devfix). With --diff only the patch goes to stdout (git apply takes it); findings
 and notes go to stderr.`,
 		examples: []string{"devfix apply", "devfix apply --diff --strategy env", "devfix apply --diff | git apply --check", "devfix apply --check .   # in CI: exit 1 when a fix is missing"},
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
@@ -109,8 +109,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 	}
 	res, err := devcontainer.FixConfig(ctx, config, co.Options)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return ExitBadInput
+		return failed(env.Stderr, err)
 	}
 	for _, n := range append(append([]string{}, co.notes...), res.Final.Notes...) {
 		fmt.Fprintf(env.Stderr, "%s: note: %s\n", fd.path, n)

@@ -17,6 +17,7 @@ import (
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/run"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
@@ -27,7 +28,20 @@ const (
 	ExitOK       = 0 // clean, or done
 	ExitFindings = 1 // findings, or --check found changes
 	ExitBadInput = 2 // bad input or usage
+	ExitInternal = 3 // devfix's own fault: a bug to report, not the input's
 )
+
+// failed prints err as one line and returns its exit status: ExitInternal,
+// with a line that says so, for an error that is devfix's fault
+// (source.ErrInternal), else ExitBadInput.
+func failed(w io.Writer, err error) int {
+	if errors.Is(err, source.ErrInternal) {
+		fmt.Fprintf(w, "devfix: %v (this is a bug in devfix, please report it)\n", err)
+		return ExitInternal
+	}
+	fmt.Fprintln(w, err)
+	return ExitBadInput
+}
 
 // Env is everything the CLI touches. Nil fields get real-world defaults from
 // OSEnv; tests set what they need.
@@ -286,7 +300,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  devfix apply --diff             # show what apply would change")
 	fmt.Fprintln(w, "  devfix apply --strategy env .   # fix for a team with rootless and rootful hosts")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Exit status: 0 clean, 1 findings (or changes needed with --check), 2 bad input or usage.")
+	fmt.Fprintln(w, "Exit status: 0 clean, 1 findings (or changes needed with --check), 2 bad input or usage,\n3 an internal error (a bug in devfix).")
 	fmt.Fprintln(w, "Run 'devfix <command> --help' for a command's flags.")
 }
 

@@ -224,7 +224,7 @@ func TestOfficialImagesOffline(t *testing.T) {
 	cfg := `{"image": "mcr.microsoft.com/devcontainers/typescript-node:20"}`
 	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
 	r := devfix(t, env, "lint", "/r")
-	if r.code != ExitFindings || !strings.Contains(r.stdout, `the remote user "node" (remoteUser in the documented devcontainer.metadata label of official image "mcr.microsoft.com/devcontainers/typescript-node:20" (devfix's table: no engine answered))`) {
+	if r.code != ExitFindings || !strings.Contains(r.stdout, `the remote user "node" (remoteUser in the devcontainer.metadata label devfix knows for official image "mcr.microsoft.com/devcontainers/typescript-node:20", since no engine answered)`) {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}
 	env.Engine = engines(fakeImages{"mcr.microsoft.com/devcontainers/typescript-node:20": {Labels: map[string]string{"devcontainer.metadata": `[{"remoteUser":"root"}]`}}})
