@@ -13,12 +13,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-// vscodeDockerPath is VS Code's dev.containers.dockerPath and the settings
-// file that set it.
-func (env *Env) vscodeDockerPath() (string, string) {
-	return vscode.DockerPath(env.Fs, env.home())
-}
-
 // vscodeWant is what the user's VS Code settings should say: the rootless
 // DOCKER_HOST for a Docker user, dockerPath podman for a Podman user.
 func vscodeWant(kind devcontainer.Engine, dockerHost string) vscode.Want {
@@ -50,8 +44,7 @@ func editSettings(env *Env, diff bool, verb string, edit func(path string, data 
 			code = max(code, ExitFindings)
 			continue
 		case err != nil:
-			fmt.Fprintf(env.Stderr, "%v (left as it is)\n", err)
-			code = max(code, ExitBadInput)
+			code = max(code, failed(env.Stderr, fmt.Errorf("%w (left as it is)", err)))
 			continue
 		case !changed:
 			fmt.Fprintf(env.Stdout, "%s: up to date\n", path)
