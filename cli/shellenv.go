@@ -12,6 +12,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
@@ -249,7 +250,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 			done[path] = true
 			old, err := afero.ReadFile(env.Fs, path)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				fmt.Fprintf(env.Stderr, "%s: %v\n", path, unwrapPathError(err))
+				fmt.Fprintf(env.Stderr, "%s: %v\n", path, fserr.Cause(err))
 				code = ExitBadInput
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/spf13/afero"
 )
@@ -38,7 +39,7 @@ func editSettings(env *Env, diff bool, verb string, edit func(path string, data 
 	for _, path := range vscode.Targets(env.Fs, env.home()) {
 		data, err := afero.ReadFile(env.Fs, path)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "%s: %v\n", path, unwrapPathError(err))
+			fmt.Fprintf(env.Stderr, "%s: %v\n", path, fserr.Cause(err))
 			code = max(code, ExitBadInput)
 			continue
 		}
