@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -51,48 +50,5 @@ func TestDoctorDomainUser(t *testing.T) {
 	r = devfix(t, env, "doctor", "--format", "json")
 	if !strings.Contains(r.stdout, `"name": "/etc/subuid"`) || !strings.Contains(r.stdout, `"status": "fail"`) {
 		t.Errorf("json:\n%s", r.stdout)
-	}
-}
-
-// Only Python's docker-compose v1 is warned about: compose v2 also ships as
-// a docker-compose program.
-func TestDoctorComposeV1(t *testing.T) {
-	for _, tc := range []struct {
-		name, file, version string
-		v1                  bool
-	}{
-		{"python script", "#!/usr/bin/python3\n# -*- coding: utf-8 -*-\nimport re\n", "", true},
-		{"v1 binary", "\x7fELF\x02\x01\x01", "1.29.2\n", true},
-		{"v2 binary", "\x7fELF\x02\x01\x01", "2.24.5\n", false},
-		{"v2 binary, v prefix", "\x7fELF\x02\x01\x01", "v2.29.1\n", false},
-		{"cannot tell", "\x7fELF\x02\x01\x01", "", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := memEnv(t, map[string]string{"/usr/bin/docker-compose": tc.file})
-			env.LookPath = func(p string) (string, error) {
-				if p == "docker-compose" {
-					return "/usr/bin/docker-compose", nil
-				}
-				return "", exec.ErrNotFound
-			}
-			ran := false
-			env.Run = func(_ context.Context, argv []string) ([]byte, error) {
-				ran = true
-				if tc.version == "" || strings.Join(argv, " ") != "/usr/bin/docker-compose version --short" {
-					return nil, errors.New("exit status 1")
-				}
-				return []byte(tc.version), nil
-			}
-			d := doctor{env: env, ctx: context.Background(), s: newSession(env, lintFlags{})}
-			if got := d.composeIsV1("/usr/bin/docker-compose"); got != tc.v1 {
-				t.Errorf("composeIsV1 = %v, want %v", got, tc.v1)
-			}
-			if strings.HasPrefix(tc.file, "#!") && ran {
-				t.Error("ran a Python script to learn what the file says")
-			}
-			if c := d.composeProvider(); (c.Status == statusWarn) != tc.v1 {
-				t.Errorf("composeProvider: %+v", c)
-			}
-		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/hostcheck"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
@@ -106,7 +107,7 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.UserName)
 	if f.install {
 		fmt.Fprintf(env.Stdout, "engine %s: %s\n", kind, why)
-		want := vscodeWant(kind, vars.dockerHost)
+		want := hostcheck.VSCodeWant(kind, vars.dockerHost)
 		code := editSettings(env, f.diff, "wrote what VS Code needs", func(path string, data []byte) ([]byte, bool, error) {
 			return vscode.Install(path, data, want)
 		})
