@@ -34,8 +34,8 @@ func TestDoctorDomainUser(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FAIL /etc/subuid: no range for jdoe (uid 1551001108)",
-		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subuid",
-		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subgid",
+		"fix: sudo devfix host grant jdoe   # adds jdoe:296608:65536 to /etc/subuid",
+		"fix: sudo devfix host grant jdoe   # adds jdoe:296608:65536 to /etc/subgid",
 		"FAIL user.max_user_namespaces: 0",
 		"FAIL kernel.apparmor_restrict_unprivileged_userns: 1",
 		"FAIL rootful socket: /var/run/docker.sock (the rootful daemon) is writable by you",
@@ -50,5 +50,26 @@ func TestDoctorDomainUser(t *testing.T) {
 	r = devfix(t, env, "doctor", "--format", "json")
 	if !strings.Contains(r.stdout, `"name": "/etc/subuid"`) || !strings.Contains(r.stdout, `"status": "fail"`) {
 		t.Errorf("json:\n%s", r.stdout)
+	}
+}
+
+// The range doctor suggests comes from host grant's allocator: on a host
+// joined to AD (SSSD's ID mapping, 200000-2000200000) it lies above SSSD's
+// IDs, where the files' next free block (296608) would be a directory
+// user's UID.
+func TestDoctorGrantAvoidsSSSD(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/passwd":         "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+		"/etc/subuid":         "alice:100000:65536\nbob:165536:65536\n",
+		"/etc/subgid":         "alice:100000:65536\ncarol:231072:65536\n",
+		"/etc/login.defs":     "SUB_UID_MIN 100000\nSUB_UID_MAX 4294000000\nSUB_GID_MIN 100000\nSUB_GID_MAX 4294000000\n",
+		"/etc/sssd/sssd.conf": "[sssd]\ndomains = corp\n[domain/corp]\nid_provider = ad\n",
+	})
+	env.UID, env.GID, env.UserName = 1551001108, 1551000513, "jdoe"
+	r := devfix(t, env, "doctor", "--engine", "docker")
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		if want := "fix: sudo devfix host grant jdoe   # adds jdoe:2000200000:65536 to " + f; !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
 	}
 }

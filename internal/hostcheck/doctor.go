@@ -17,8 +17,8 @@ import (
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/proc"
 	"github.com/devfix/devfix/internal/run"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/devfix/devfix/internal/vscode"
-	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 )
@@ -305,47 +305,47 @@ func versionLess(a, b string) bool {
 	return false
 }
 
+// SubIDs checks the user's ranges in /etc/subuid and /etc/subgid, and
+// gives the line to add from the allocator `devfix host grant` uses.
 func (d *Doctor) SubIDs(context.Context) []Check {
 	var out []Check
-	files := map[string][]mounts.SubIDEntry{}
-	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
-		if r, err := d.Fs.Open(f); err == nil {
-			es, err := mounts.ParseSubIDFile(r)
-			r.Close()
-			if err != nil {
-				out = append(out, Check{Name: f, Status: Fail, Detail: fmt.Sprintf("%s:%v", f, err)})
-				continue
-			}
-			files[f] = es
+	h, _ := subid.Load(d.Fs, subid.Paths{})
+	for _, f := range []*subid.File{h.SubUID, h.SubGID} {
+		if len(f.Malformed) > 0 {
+			out = append(out, Check{Name: f.Path, Status: Fail, Detail: f.Malformed[0].Error()})
 		}
 	}
-	free := mounts.NextFree(files["/etc/subuid"], files["/etc/subgid"], 65536)
-	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
-		c := Check{Name: f}
-		ranges := mounts.RangesFor(files[f], d.UserName, d.UID)
+	alloc, allocErr := subid.Allocate(h, subid.User{Name: d.UserName, UID: d.UID, GID: d.GID}, subid.Options{})
+	for _, f := range []*subid.File{h.SubUID, h.SubGID} {
+		c := Check{Name: f.Path}
+		ranges := f.Of(d.UserName, d.UID)
 		var total int64
 		for _, r := range ranges {
 			total += r.Count
+		}
+		grant := alloc.SubUID
+		if f == h.SubGID {
+			grant = alloc.SubGID
 		}
 		switch {
 		case len(ranges) == 0:
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("no range for %s (uid %d): the rootless engine cannot start (domain users get none from useradd", d.UserName, d.UID)
 			if d.Engine == devcontainer.EnginePodman {
-				c.Detail += "; Podman reads only these files, not SSSD's subid"
+				c.Detail += "; " + d.podmanSubIDs(h.NSS)
 			}
 			c.Detail += ")"
-			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s   # the next free range in /etc/subuid and /etc/subgid", d.UserName, free, f)
+			c.Fix = d.grantFix(h, grant, allocErr)
 		case total < 65536:
 			c.Status = Warn
 			c.Detail = fmt.Sprintf("%s has %d subordinate IDs; images expect 65536 (UIDs above that fail to map)", d.UserName, total)
-			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s", d.UserName, free, f)
+			c.Fix = d.grantFix(h, grant, allocErr)
 		default:
 			c.Status = OK
 			c.Detail = fmt.Sprintf("%s has %d subordinate IDs from %d", d.UserName, total, ranges[0].Start)
 		}
-		for _, o := range mounts.Overlaps(files[f]) {
-			mine := func(e mounts.SubIDEntry) bool {
+		for _, o := range subid.Overlaps(f.Entries) {
+			mine := func(e subid.Entry) bool {
 				return e.Owner == d.UserName || e.Owner == strconv.FormatInt(d.UID, 10)
 			}
 			if mine(o.A) != mine(o.B) {
@@ -360,6 +360,22 @@ func (d *Doctor) SubIDs(context.Context) []Check {
 		out = append(out, c)
 	}
 	return out
+}
+
+// grantFix is what an admin runs to give the user a range: `devfix host
+// grant`, and the line it adds, from the same allocator (outside both
+// files, local users and groups, and SSSD's IDs).
+func (d *Doctor) grantFix(h *subid.Host, g subid.FileGrant, err error) string {
+	cmd := "sudo devfix host grant " + d.UserName
+	switch {
+	case !h.NSS.Files():
+		return fmt.Sprintf("nsswitch.conf's subid: is %s, which no file edit reaches: ask your admin for a range in %s's directory", h.NSS.Source, h.NSS.Source)
+	case err != nil:
+		return cmd + "   # " + err.Error()
+	case g.Add == nil:
+		return cmd
+	}
+	return fmt.Sprintf("%s   # adds %s:%d:%d to %s: the lowest range outside every range, local user and group and SSSD domain", cmd, d.UserName, g.Add.Start, g.Add.Count, g.Path)
 }
 
 func (d *Doctor) NewUIDMap(ctx context.Context) Check {
