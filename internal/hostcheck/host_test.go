@@ -21,6 +21,7 @@ type fakeNSS struct {
 	groups  map[string]string   // name → group line
 	calls   [][]string
 	failAll bool // getent cannot run
+	byKey   map[string]map[string]string
 }
 
 func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
@@ -49,13 +50,7 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		var hit string
 		switch db {
 		case "passwd":
-			for _, line := range n.passwd[src] {
-				f := strings.Split(line, ":")
-				if f[0] == k || f[2] == k {
-					hit = line
-					break
-				}
-			}
+			hit = n.index(src)[k]
 		case "group":
 			hit = n.groups[k]
 		}
@@ -69,6 +64,27 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		return []byte(out.String()), exit2{}
 	}
 	return []byte(out.String()), nil
+}
+
+// index maps a source's names and UIDs to their lines, the first winning.
+func (n *fakeNSS) index(src string) map[string]string {
+	if n.byKey == nil {
+		n.byKey = map[string]map[string]string{}
+	}
+	if m, ok := n.byKey[src]; ok {
+		return m
+	}
+	m := map[string]string{}
+	for _, line := range n.passwd[src] {
+		f := strings.Split(line, ":")
+		for _, k := range []string{f[0], f[2]} {
+			if _, dup := m[k]; !dup {
+				m[k] = line
+			}
+		}
+	}
+	n.byKey[src] = m
+	return m
 }
 
 type exit2 struct{}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
@@ -133,6 +134,15 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 		keys = append(keys, h.key)
 	}
 	r.lookup(ctx, keys)
+	// Owners as written, each file's once: a name, or a UID.
+	owners := func(es []subid.Entry) map[string]bool {
+		m := make(map[string]bool, len(es))
+		for _, e := range es {
+			m[e.Owner] = true
+		}
+		return m
+	}
+	uidOwners, gidOwners := owners(r.sub.SubUID.Entries), owners(r.sub.SubGID.Entries)
 	var out []Check
 	for _, h := range homes {
 		u := r.users[h.key]
@@ -142,7 +152,8 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 		} else if n, err := strconv.ParseInt(h.key, 10, 64); err == nil {
 			uid = n
 		}
-		hasU, hasG := len(r.sub.SubUID.Of(name, uid)) > 0, len(r.sub.SubGID.Of(name, uid)) > 0
+		has := func(m map[string]bool) bool { return m[name] || uid >= 0 && m[strconv.FormatInt(uid, 10)] }
+		hasU, hasG := has(uidOwners), has(gidOwners)
 		if hasU && hasG {
 			continue
 		}
