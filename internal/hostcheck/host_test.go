@@ -415,36 +415,54 @@ func TestHostCheckSymlink(t *testing.T) {
 func TestHostCheckWithoutGetent(t *testing.T) {
 	nss := cleanNSS()
 	nss.failAll = true
-	fsys := denyFs{fixture(t, cleanHost(), map[string]string{"/etc/sssd/sssd.conf": "[sssd]\n"}), "/etc/sssd/sssd.conf"}
+	fsys := denyFs{fixture(t, cleanHost(), map[string]string{"/etc/sssd/sssd.conf": "[sssd]\n"}), []string{"/etc/sssd/sssd.conf", "/home/alice/"}}
 	checks := runHost(&Host{Fs: fsys, Run: nss.run, Owner: rootOwner, UID: 1000})
 	if w := Worst(checks); w != Info {
 		t.Errorf("worst = %s, want info\n%s", w, report(checks))
 	}
 	last := checks[len(checks)-1]
-	if last.Name != NameUnread || !strings.Contains(last.Detail, "sssd.conf") || !strings.Contains(last.Detail, "uid 1000") {
+	if last.Name != NameUnread || !strings.Contains(last.Detail, "sssd.conf") || !strings.Contains(last.Detail, "uid 1000") ||
+		!strings.Contains(last.Detail, "1 home folder(s) (/home/alice)") {
 		t.Errorf("unread: %+v", last)
 	}
 }
 
-// denyFs refuses to open one path, as a file of root's mode 600 is to a
-// normal user.
+// denyFs refuses paths (a path, or a folder's contents when it ends in
+// "/"), as a file of root's mode 600 or a home of mode 700 is to a normal
+// user.
 type denyFs struct {
 	afero.Fs
-	path string
+	deny []string
+}
+
+func (d denyFs) denied(name string) bool {
+	for _, p := range d.deny {
+		if name == p || strings.HasSuffix(p, "/") && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d denyFs) Open(name string) (afero.File, error) {
-	if name == d.path {
+	if d.denied(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return d.Fs.Open(name)
 }
 
 func (d denyFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	if name == d.path {
+	if d.denied(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return d.Fs.OpenFile(name, flag, perm)
+}
+
+func (d denyFs) Stat(name string) (os.FileInfo, error) {
+	if d.denied(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrPermission}
+	}
+	return d.Fs.Stat(name)
 }
 
 // NSS is asked once for all owners, not once per owner.

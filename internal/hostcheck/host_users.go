@@ -2,7 +2,9 @@ package hostcheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strconv"
 	"strings"
@@ -77,6 +79,9 @@ func (r *hostRun) engineHomes() []home {
 			visit(path.Join(root, e.Name()), 0)
 		}
 	}
+	if len(r.denied) > 0 {
+		r.note(fmt.Errorf("%d home folder(s) (%s)", len(r.denied), andList(r.denied)))
+	}
 	return r.homes
 }
 
@@ -92,6 +97,9 @@ func (r *hostRun) engineHome(dir string) (*home, bool) {
 	}
 	if _, err := r.Fs.Stat(path.Join(dir, ".local")); err == nil {
 		looksHome = true
+	} else if errors.Is(err, fs.ErrPermission) {
+		r.denied = append(r.denied, dir)
+		return nil, true
 	}
 	units := path.Join(dir, ".config/systemd/user")
 	if entries, err := afero.ReadDir(r.Fs, units); err == nil {
