@@ -262,32 +262,43 @@ func (f *File) Append(owner string, r Range) (*File, error) {
 	return &n, nil
 }
 
-// ValidName reports why name may not own a line: empty; holding ':' (it
-// would split the line), a newline or another control character (it would
-// start a line of someone else's); starting with '#' (a comment to
-// containers/storage) or with or ending in a blank (trimmed by some
-// readers); all digits (a UID: the line would be someone else's); or too
-// long for shadow's 1024-byte line.
+// NameError is a user name that may not own a line.
+type NameError struct{ Name, Why string }
+
+func (e *NameError) Error() string {
+	if e.Name == "" {
+		return "empty user name"
+	}
+	return fmt.Sprintf("user name %q %s", e.Name, e.Why)
+}
+
+// ValidName returns a *NameError when name may not own a line: empty;
+// holding ':' (it would split the line), a newline or another control
+// character (it would start a line of someone else's); starting with '#' (a
+// comment to containers/storage) or with or ending in a blank (trimmed by
+// some readers); all digits (a UID: the line would be someone else's); or
+// too long for shadow's 1024-byte line.
 func ValidName(name string) error {
+	bad := func(why string) error { return &NameError{name, why} }
 	switch {
 	case name == "":
-		return errors.New("empty user name")
+		return bad("")
 	case strings.ContainsRune(name, ':'):
-		return fmt.Errorf("user name %q holds ':', which would split its line", name)
+		return bad("holds ':', which would split its line")
 	case strings.HasPrefix(name, "#"):
-		return fmt.Errorf("user name %q starts with '#': the line would read as a comment", name)
+		return bad("starts with '#': the line would read as a comment")
 	case strings.TrimSpace(name) != name:
-		return fmt.Errorf("user name %q starts or ends with a blank", name)
+		return bad("starts or ends with a blank")
 	case len(name) > maxLine-2*11-4:
-		return fmt.Errorf("user name of %d bytes is too long for a line of /etc/subuid", len(name))
+		return bad(fmt.Sprintf("is %d bytes long, too long for a line", len(name)))
 	}
 	for _, c := range name {
 		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' {
-			return fmt.Errorf("user name %q holds a control character", name)
+			return bad("holds a control character")
 		}
 	}
-	if _, ok := decimal(name); ok || strings.Trim(name, "0123456789") == "" {
-		return fmt.Errorf("user name %q is all digits: the line would name the user of that UID", name)
+	if strings.Trim(name, "0123456789") == "" {
+		return bad("is all digits: the line would name the user of that UID")
 	}
 	return nil
 }

@@ -69,17 +69,24 @@ func (w Writer) Update(ctx context.Context, change func(h *Host) error) error {
 	if err := change(h); err != nil {
 		return err
 	}
-	for i, f := range []*File{h.SubUID, h.SubGID} {
-		old := before[i]
-		if bytes.Equal(f.Data, old.Data) {
+	after := []*File{h.SubUID, h.SubGID}
+	for i, f := range after {
+		if !bytes.HasPrefix(f.Data, before[i].Data) || f.Path != before[i].Path {
+			return fmt.Errorf("%s: refusing a change that is not an append", before[i].Path)
+		}
+	}
+	wrote := false
+	for i, f := range after {
+		if len(f.Data) == len(before[i].Data) {
 			continue
 		}
-		if !bytes.HasPrefix(f.Data, old.Data) {
-			return fmt.Errorf("%s: refusing a change that is not an append", f.Path)
-		}
-		if err := replaceKeepingBackup(f.Path, old.Data, f.Data); err != nil {
+		if err := replaceKeepingBackup(f.Path, f.Data); err != nil {
 			return err
 		}
+		wrote = true
+	}
+	if wrote {
+		syncDir(filepath.Dir(w.SubUID()))
 	}
 	return nil
 }
@@ -242,29 +249,32 @@ func alive(pid int) bool {
 }
 
 // replaceKeepingBackup writes data to path through a temp file and rename,
-// after writing old to path- the same way; mode and owner are the old
-// file's (0644 and the caller's for a new one).
-func replaceKeepingBackup(path string, old, data []byte) error {
+// keeping the old file as path-: the old inode itself, hard-linked there
+// before the rename (its bytes, mode and owner are the old file's, already
+// on disk: no copy to sync). The new file takes the old mode and owner
+// (0644 and the caller's for a new one).
+func replaceKeepingBackup(path string, data []byte) error {
 	mode, uid, gid := fs.FileMode(0o644), -1, -1
 	fi, err := os.Lstat(path)
-	exists := err == nil
-	if exists {
+	switch {
+	case err == nil:
 		mode = fi.Mode().Perm()
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 			uid, gid = int(st.Uid), int(st.Gid)
 		}
-		if err := replace(path+"-", old, mode, uid, gid); err != nil {
-			return err
+		tmp := fmt.Sprintf("%s-.devfix%d", path, os.Getpid())
+		os.Remove(tmp)
+		if err := os.Link(path, tmp); err != nil {
+			return fmt.Errorf("back up %s: %w", path, err)
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(tmp, path+"-"); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("back up %s: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	return replace(path, data, mode, uid, gid)
-}
-
-func replace(path string, data []byte, mode fs.FileMode, uid, gid int) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".devfix*")
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".devfix*")
 	if err != nil {
 		return err
 	}
@@ -289,9 +299,13 @@ func replace(path string, data []byte, mode fs.FileMode, uid, gid int) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return nil
+}
+
+// syncDir makes the renames in dir durable.
+func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
 }
