@@ -36,6 +36,6 @@ func runHostCheck(ctx context.Context, env *Env, format string, args []string) i
 	if !reportUsage(env, "devfix host check", format, args) {
 		return ExitBadInput
 	}
-	h := &hostcheck.Host{Fs: env.Fs, Proc: env.procRoot(), Run: env.Run, Owner: env.Owner, UID: env.UID}
+	h := &hostcheck.Host{Fs: env.Fs, Root: env.HostRoot, Proc: env.ProcRoot, Run: env.Run, Owner: env.Owner, UID: env.UID}
 	return printChecks(env, format, hostcheck.Run(ctx, h.Steps()...))
 }
