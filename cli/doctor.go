@@ -54,7 +54,7 @@ func runDoctor(ctx context.Context, env *Env, format, eng string, args []string)
 		fmt.Fprintf(env.Stderr, "devfix doctor: %v\n", err)
 		return ExitBadInput
 	}
-	return printChecks(env, format, runDoctorChecks(ctx, env, s))
+	return printChecks(env, format, runDoctorChecks(ctx, env, s), hostcheck.Fail)
 }
 
 // reportUsage checks a report command's --format and that it has no
@@ -72,10 +72,11 @@ func reportUsage(env *Env, cmd, format string, args []string) bool {
 }
 
 // printChecks prints a report as text or JSON ({"checks": [...]}) and
-// returns the exit status: findings when a check failed.
-func printChecks(env *Env, format string, checks []check) int {
+// returns the exit status: findings when a check is at findingAt or worse
+// (doctor: fail; host check: warn, as lint counts warnings).
+func printChecks(env *Env, format string, checks []check, findingAt hostcheck.Status) int {
 	code := ExitOK
-	if hostcheck.Worst(checks) == hostcheck.Fail {
+	if hostcheck.AtLeast(hostcheck.Worst(checks), findingAt) {
 		code = ExitFindings
 	}
 	if format == "json" {

@@ -21,7 +21,7 @@ func hostCommand() command {
 an audit of the whole host, and subordinate UID/GID ranges for every developer
 (directory users included), given safely once or at each first login.`,
 		examples: []string{"sudo devfix host check", "sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
-		sub: []command{hostCheckCommand(), hostGrantCommand(), hostPAMProfileCommand()},
+		sub:      []command{hostCheckCommand(), hostGrantCommand(), hostPAMProfileCommand()},
 	}
 }
 

@@ -64,6 +64,10 @@ func TestHostCheckCommand(t *testing.T) {
 	if !found {
 		t.Errorf("no failed subid-overlap in:\n%s", r.stdout)
 	}
+	// A warning is a finding, as lint counts warnings.
+	if r := hostCheck(t, hostFixture(t, "alice:100000:1000\nbob:165536:65536\n")); r.code != ExitFindings || !strings.Contains(r.stdout, "WARN subid-range: alice holds 1000 IDs") {
+		t.Errorf("small range: exit %d\n%s", r.code, r.stdout)
+	}
 	for _, args := range [][]string{{"--format", "yaml"}, {"extra"}} {
 		if r := hostCheck(t, hostFixture(t, clean), args...); r.code != ExitBadInput || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)

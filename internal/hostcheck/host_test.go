@@ -479,3 +479,13 @@ func TestHostCheckAsksGetentOnce(t *testing.T) {
 		t.Errorf("%d getent passwd runs, want 1: %v", n, nss.calls)
 	}
 }
+
+func TestWorstAndAtLeast(t *testing.T) {
+	cs := []Check{{Status: OK}, {Status: Info}, {Status: Warn}}
+	if w := Worst(cs); w != Warn {
+		t.Errorf("Worst = %s", w)
+	}
+	if Worst(nil) != OK || !AtLeast(Warn, Warn) || AtLeast(Info, Warn) || !AtLeast(Fail, Warn) {
+		t.Error("AtLeast")
+	}
+}
