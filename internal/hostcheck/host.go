@@ -54,7 +54,8 @@ const (
 	NameDockerGroup  = "docker-group"    // members of the docker group
 	NameNewUIDMap    = "newuidmap"       // newuidmap/newgidmap privileges, nosuid mounts
 	NameCgroups      = "cgroup-delegation"
-	NameUnread       = "unread" // what could not be read, as this user
+	NameLoginDefs    = "login-defs" // a malformed line of login.defs
+	NameUnread       = "unread"     // what could not be read, as this user
 )
 
 func (h *Host) p(abs string) string { return path.Join("/", h.Root, abs) }
@@ -78,7 +79,7 @@ func (h *Host) getent() string {
 type hostRun struct {
 	*Host
 	sub     *subid.Host
-	subErr  error
+	blind   []string            // subordinate ID files this user cannot read
 	users   map[string]resolved // getent passwd answers, by key as asked
 	unread  []string
 	homes   []home
@@ -102,11 +103,34 @@ func (h *Host) Steps() []Step {
 }
 
 func (r *hostRun) load(context.Context) []Check {
-	r.sub, r.subErr = subid.Load(r.Fs, subid.Paths{Root: r.Root})
+	r.sub, _ = subid.Load(r.Fs, subid.Paths{Root: r.Root})
 	for _, err := range r.sub.Unread {
 		r.note(err)
 	}
+	p := r.sub.Paths
+	for _, f := range []string{p.SubUID(), p.SubGID()} {
+		if _, err := afero.ReadFile(r.Fs, f); err != nil && !isNotExist(err) {
+			r.note(fmt.Errorf("%s: %v", f, fserr.Cause(err)))
+			r.blind = append(r.blind, f)
+		}
+	}
+	var le *subid.LineError
+	if _, err := subid.ReadLoginDefs(r.Fs, p.LoginDefs()); errors.As(err, &le) {
+		return []Check{{Name: NameLoginDefs, Status: Fail, Detail: err.Error() + ": shadow's defaults are used in its place",
+			Fix: fmt.Sprintf("correct line %d of %s (NAME VALUE)", le.Line, p.LoginDefs())}}
+	} else if err != nil && !isNotExist(err) {
+		r.note(fmt.Errorf("%s: %v", p.LoginDefs(), fserr.Cause(err)))
+	}
 	return nil
+}
+
+// unseen is the one check of a step that needs the subordinate ID files
+// when this user cannot read them ("" when it can).
+func (r *hostRun) unseen(name string) []Check {
+	if len(r.blind) == 0 {
+		return nil
+	}
+	return []Check{{Name: name, Status: Info, Detail: "not checked: " + strings.Join(r.blind, " and ") + " cannot be read as this user"}}
 }
 
 // note records an input that could not be read, for the last check.
@@ -253,6 +277,9 @@ func (r *hostRun) owners0() []*owner {
 // ranges: each owner has a subuid and a subgid range, each of at least
 // 65536 IDs in one run.
 func (r *hostRun) ranges(context.Context) []Check {
+	if c := r.unseen(NameSubIDRange); c != nil {
+		return c
+	}
 	const want = 65536
 	var out []Check
 	uidPath, gidPath := r.sub.SubUID.Path, r.sub.SubGID.Path
@@ -288,6 +315,9 @@ func (r *hostRun) ranges(context.Context) []Check {
 
 // overlaps: two owners' ranges in one file share IDs.
 func (r *hostRun) overlaps(context.Context) []Check {
+	if c := r.unseen(NameSubIDOverlap); c != nil {
+		return c
+	}
 	var out []Check
 	for _, f := range []*subid.File{r.sub.SubUID, r.sub.SubGID} {
 		for _, o := range subid.Overlaps(f.Entries) {
@@ -306,6 +336,9 @@ func (r *hostRun) overlaps(context.Context) []Check {
 // realIDs: a range over the IDs of local users and groups or of an SSSD
 // domain makes container IDs that are those users on disk and on NFS.
 func (r *hostRun) realIDs(context.Context) []Check {
+	if c := r.unseen(NameSubIDRealIDs); c != nil {
+		return c
+	}
 	taken := r.sub.Taken()
 	sort.Slice(taken, func(i, j int) bool { return taken[i].Start < taken[j].Start })
 	var out []Check
@@ -418,6 +451,9 @@ func isExit2(err error) bool {
 // owners: ranges whose owner NSS does not know (a deleted user: the range
 // is free to reuse, or a typo: the user has none).
 func (r *hostRun) owners(ctx context.Context) []Check {
+	if c := r.unseen(NameSubIDOwner); c != nil {
+		return c
+	}
 	os := r.owners0()
 	var keys []string
 	for _, o := range os {

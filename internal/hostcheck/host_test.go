@@ -308,6 +308,11 @@ func TestHostCheckFindings(t *testing.T) {
 			wants:  []want{{NameNewUIDMap, Fail, "/usr/bin/newuidmap is on /usr/bin, mounted nosuid"}},
 		},
 		{
+			name:   "a malformed login.defs",
+			change: map[string]string{"/etc/login.defs": "SUB_UID_MIN lots\n"},
+			wants:  []want{{NameLoginDefs, Fail, "/etc/login.defs:1: "}},
+		},
+		{
 			name:   "no Delegate drop-in",
 			change: map[string]string{"/etc/systemd/system/user@.service.d/delegate.conf": "\x00delete"},
 			wants:  []want{{NameCgroups, Warn, "no user@.service drop-in sets Delegate="}},
@@ -487,5 +492,30 @@ func TestWorstAndAtLeast(t *testing.T) {
 	}
 	if Worst(nil) != OK || !AtLeast(Warn, Warn) || AtLeast(Info, Warn) || !AtLeast(Fail, Warn) {
 		t.Error("AtLeast")
+	}
+}
+
+// A normal user who cannot read /etc/subuid gets info for every check that
+// needs it, and the file named as unread; no check fails or passes on what
+// it could not see.
+func TestHostCheckUnreadableSubUID(t *testing.T) {
+	fsys := denyFs{fixture(t, cleanHost(), nil), []string{"/etc/subuid"}}
+	checks := runHost(&Host{Fs: fsys, Run: cleanNSS().run, Owner: rootOwner, UID: 1000})
+	if w := Worst(checks); w != Info {
+		t.Errorf("worst = %s\n%s", w, report(checks))
+	}
+	for _, name := range []string{NameSubIDRange, NameSubIDOverlap, NameSubIDRealIDs, NameSubIDOwner, NameEngineRange} {
+		n := 0
+		for _, c := range checks {
+			if c.Name == name {
+				n++
+				if c.Status != Info || !strings.Contains(c.Detail, "/etc/subuid cannot be read") {
+					t.Errorf("%s: %+v", name, c)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d %s checks", n, name)
+		}
 	}
 }

@@ -134,6 +134,9 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 	if len(homes) == 0 {
 		return []Check{{Name: NameEngineRange, Status: OK, Detail: "no home folder under /home holds a rootless engine without ranges"}}
 	}
+	if c := r.unseen(NameEngineRange); c != nil {
+		return c
+	}
 	if !r.sub.NSS.Files() {
 		return []Check{{Name: NameEngineRange, Status: Info, Detail: fmt.Sprintf("%d home folder(s) hold a rootless engine; their ranges come from subid: %s, which devfix does not ask", len(homes), r.sub.NSS.Source)}}
 	}
