@@ -375,7 +375,15 @@ func (d *Doctor) grantFix(h *subid.Host, g subid.FileGrant, err error) string {
 	case g.Add == nil:
 		return cmd
 	}
-	return fmt.Sprintf("%s   # adds %s:%d:%d to %s: the lowest range outside every range, local user and group and SSSD domain", cmd, d.UserName, g.Add.Start, g.Add.Count, g.Path)
+	fix := fmt.Sprintf("%s   # adds %s:%d:%d to %s: the lowest range outside every range, local user and group and SSSD domain", cmd, d.UserName, g.Add.Start, g.Add.Count, g.Path)
+	if len(h.Unread) > 0 {
+		var what []string
+		for _, err := range h.Unread {
+			what = append(what, err.Error())
+		}
+		fix += " (devfix could not read " + strings.Join(what, "; ") + ": as root, host grant reads it and may choose another start)"
+	}
+	return fix
 }
 
 func (d *Doctor) NewUIDMap(ctx context.Context) Check {
