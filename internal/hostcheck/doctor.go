@@ -386,6 +386,8 @@ func (d *Doctor) grantFix(h *subid.Host, g subid.FileGrant, err error) string {
 	return fix
 }
 
+// NewUIDMap checks that newuidmap and newgidmap are installed, setuid or
+// with file capabilities.
 func (d *Doctor) NewUIDMap(ctx context.Context) Check {
 	c := Check{Name: "newuidmap", Status: OK}
 	var problems []string
@@ -432,6 +434,8 @@ func hasSetIDCaps(ctx context.Context, run run.Runner, p string) bool {
 	return err == nil && strings.Contains(string(out), "cap_set")
 }
 
+// Sysctls checks the kernel settings user namespaces need: unprivileged
+// clone, max_user_namespaces, and Ubuntu's AppArmor restriction.
 func (d *Doctor) Sysctls(context.Context) []Check {
 	var out []Check
 	proc := proc.Root(d.Proc)
@@ -467,6 +471,7 @@ func (d *Doctor) Sysctls(context.Context) []Check {
 	return out
 }
 
+// Cgroups checks cgroup v2 and the controllers delegated to the user.
 func (d *Doctor) Cgroups(context.Context) Check {
 	c := Check{Name: "cgroups"}
 	if _, err := d.Fs.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
@@ -495,6 +500,7 @@ func (d *Doctor) Cgroups(context.Context) Check {
 	return c
 }
 
+// Ports says which host ports a rootless engine cannot publish.
 func (d *Doctor) Ports(context.Context) Check {
 	c := Check{Name: "net.ipv4.ip_unprivileged_port_start", Status: OK}
 	n, ok := d.readInt(proc.Root(d.Proc) + "/sys/net/ipv4/ip_unprivileged_port_start")
@@ -509,6 +515,7 @@ func (d *Doctor) Ports(context.Context) Check {
 	return c
 }
 
+// RootfulSocket fails when the user can write the rootful daemon's socket.
 func (d *Doctor) RootfulSocket(context.Context) Check {
 	c := Check{Name: "rootful socket", Status: OK}
 	const sock = "/var/run/docker.sock"
@@ -530,6 +537,8 @@ func (d *Doctor) RootfulSocket(context.Context) Check {
 	return c
 }
 
+// Shell checks the user's login shell and, for Docker, that DOCKER_HOST
+// reaches the shell VS Code starts.
 func (d *Doctor) Shell(ctx context.Context) []Check {
 	login := shellenv.DetectLoginShell(ctx, d.Fs, d.Run, d.LookupEnv, d.UserName)
 	pw := Check{Name: "/etc/passwd", Status: OK, Detail: fmt.Sprintf("%s: %s", d.UserName, login.Passwd)}
