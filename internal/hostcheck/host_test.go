@@ -216,6 +216,11 @@ func TestHostCheckFindings(t *testing.T) {
 			wants: []want{{NameSubIDOverlap, Fail, "/etc/subuid: alice's range 100000-165535 (line 1) overlaps carol's range 100000-165535 (line 3)"}},
 		},
 		{
+			name:   "one user by name and by UID is not an overlap",
+			change: map[string]string{"/etc/subuid": "alice:100000:65536\nbob:165536:65536\n1000:120000:1000\n", "/etc/subgid": "alice:100000:65536\nbob:165536:65536\n1000:120000:1000\n"},
+			wants:  []want{{NameSubIDOverlap, OK, "no two owners' ranges overlap"}},
+		},
+		{
 			name:   "a range over a local user and over SSSD's ID mapping",
 			change: map[string]string{"/etc/passwd": cleanHost()["/etc/passwd"] + "svc:x:170000:170000::/srv:/usr/sbin/nologin\n", "/etc/sssd/sssd.conf": sssdAD},
 			wants: []want{
