@@ -31,7 +31,7 @@ type Host struct {
 	// UID is who runs the check: as a normal user, files only root may read
 	// are reported as unread (info).
 	UID int64
-	// Getent is getent's path (""  finds it under /usr/bin or /bin).
+	// Getent is getent's path ("": found under /usr/bin or /bin, else PATH).
 	Getent string
 }
 
