@@ -268,7 +268,7 @@ func runPAMProfile(env *Env, install bool, bin string, args []string) int {
 	if err := env.Fs.MkdirAll(path.Dir(target), 0o755); err != nil {
 		return fail(ExitFindings, "%v", err)
 	}
-	if err := writeAtomic(env.Fs, target, target, []byte(profile)); err != nil {
+	if err := writeAtomic(env.Fs, env.UID, target, target, []byte(profile)); err != nil {
 		return fail(ExitFindings, "%v", err)
 	}
 	fmt.Fprintf(env.Stdout, "%s: written; turn it on with: sudo pam-auth-update --enable devfix\n", target)

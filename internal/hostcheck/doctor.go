@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
@@ -33,8 +32,15 @@ type Doctor struct {
 	LookPath func(string) (string, error) // programs on PATH
 	// LookupEnv reads the user's environment (HOME, DOCKER_HOST).
 	LookupEnv func(string) (string, bool)
-	// Access checks write access to a path as the user (nil: access(2)).
+	// Access checks write access to a path as the user (nil: none can be
+	// checked).
 	Access func(path string) error
+	// PortStart is net.ipv4.ip_unprivileged_port_start, read once a run
+	// (nil or false: unknown).
+	PortStart func() (int, bool)
+	// DockerPath is VS Code's dev.containers.dockerPath and the settings
+	// file that sets it, read once a run (nil: none).
+	DockerPath func() (value, from string)
 
 	UID, GID int64
 	UserName string
@@ -86,6 +92,13 @@ func (d *Doctor) connect(ctx context.Context, eps []engine.Endpoint) (*engine.Da
 		return nil, errors.New("no engine connection")
 	}
 	return d.Connect(ctx, eps)
+}
+
+func (d *Doctor) dockerPath() (string, string) {
+	if d.DockerPath == nil {
+		return "", ""
+	}
+	return d.DockerPath()
 }
 
 func (d *Doctor) lookup(k string) (string, bool) {
@@ -192,7 +205,7 @@ func (d *Doctor) Podman(ctx context.Context) []Check {
 	out = append(out, uid)
 
 	vs := Check{Name: "VS Code dockerPath", Status: OK}
-	if p, from := vscode.DockerPath(d.Fs, d.Home); strings.Contains(p, "podman") {
+	if p, from := d.dockerPath(); strings.Contains(p, "podman") {
 		vs.Detail = fmt.Sprintf("dev.containers.dockerPath is %q (%s)", p, from)
 	} else if p != "" {
 		vs.Status, vs.Detail = Warn, fmt.Sprintf("dev.containers.dockerPath is %q (%s), not podman", p, from)
@@ -503,7 +516,11 @@ func (d *Doctor) Cgroups(context.Context) Check {
 // Ports says which host ports a rootless engine cannot publish.
 func (d *Doctor) Ports(context.Context) Check {
 	c := Check{Name: "net.ipv4.ip_unprivileged_port_start", Status: OK}
-	n, ok := d.readInt(proc.Root(d.Proc) + "/sys/net/ipv4/ip_unprivileged_port_start")
+	var n int
+	ok := false
+	if d.PortStart != nil {
+		n, ok = d.PortStart()
+	}
 	if !ok {
 		c.Detail = "unknown"
 		return c
@@ -525,7 +542,7 @@ func (d *Doctor) RootfulSocket(context.Context) Check {
 	}
 	access := d.Access
 	if access == nil {
-		access = func(p string) error { return syscall.Access(p, 2) }
+		access = func(string) error { return errors.New("write access cannot be checked here") }
 	}
 	if err := access(sock); err != nil {
 		c.Detail = sock + " exists but you cannot write it"
@@ -627,13 +644,13 @@ func (d *Doctor) IDE(ctx context.Context) []Check {
 	}
 	want := VSCodeWant(d.Engine, d.wantDockerHost())
 	out = append(out, CheckServers(vscode.Servers(d.Fs, proc.Root(d.Proc), d.UID, d.Home), want)...)
-	out = append(out, d.contextCheck(ctx)...)
+	out = append(out, d.DockerContext(ctx)...)
 	return out
 }
 
-// contextCheck: a DOCKER_HOST that disagrees with the current docker context
-// wins over it silently; Python docker-compose v1 ignores contexts.
-func (d *Doctor) contextCheck(ctx context.Context) []Check {
+// DockerContext: a DOCKER_HOST that disagrees with the current docker
+// context wins over it silently; Python docker-compose v1 ignores contexts.
+func (d *Doctor) DockerContext(ctx context.Context) []Check {
 	if d.Engine == devcontainer.EnginePodman {
 		return nil
 	}

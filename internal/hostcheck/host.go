@@ -25,8 +25,7 @@ type Host struct {
 	Root string     // where / is on Fs ("" is /), for tests on a temp folder
 	Proc string     // the /proc root ("" is /proc under Root)
 	Run  run.Runner // helper programs (getent, getcap) by argv
-	// Owner reads a file's owner (nil: the OS's stat; on a memory
-	// filesystem nothing is known).
+	// Owner reads a file's owner (nil: unknown, and not checked).
 	Owner mounts.Owner
 	// UID is who runs the check: as a normal user, files only root may read
 	// are reported as unread (info).
@@ -57,6 +56,13 @@ const (
 	NameLoginDefs    = "login-defs" // a malformed line of login.defs
 	NameUnread       = "unread"     // what could not be read, as this user
 )
+
+func (h *Host) owner(fi fs.FileInfo) (uid, gid int64, ok bool) {
+	if h.Owner == nil {
+		return 0, 0, false
+	}
+	return h.Owner(fi)
+}
 
 func (h *Host) p(abs string) string { return path.Join("/", h.Root, abs) }
 
@@ -173,11 +179,7 @@ func (r *hostRun) files(context.Context) []Check {
 			bad = append(bad, "is a symbolic link: shadow opens it with O_NOFOLLOW, so useradd, usermod and newuidmap fail (rootlesskit#259)")
 			c.Fix = fmt.Sprintf("replace the link by the file it points at: sudo cp --remove-destination \"$(readlink -f %s)\" %s", p, p)
 		} else {
-			owner := r.Owner
-			if owner == nil {
-				owner = mounts.StatOwner
-			}
-			if uid, gid, ok := owner(fi); ok && (uid != 0 || gid != 0) {
+			if uid, gid, ok := r.owner(fi); ok && (uid != 0 || gid != 0) {
 				c.Status = Fail
 				bad = append(bad, fmt.Sprintf("is owned by %d:%d, not root: that user can give anyone any IDs", uid, gid))
 				c.Fix = fmt.Sprintf("sudo chown root:root %s && sudo chmod 644 %s", p, p)

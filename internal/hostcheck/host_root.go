@@ -143,11 +143,7 @@ func (r *hostRun) newuidmap(ctx context.Context) []Check {
 		if err != nil {
 			continue
 		}
-		owner := r.Owner
-		if owner == nil {
-			owner = mounts.StatOwner
-		}
-		uid, _, known := owner(fi)
+		uid, _, known := r.owner(fi)
 		setuid := fi.Mode()&fs.ModeSetuid != 0 && (!known || uid == 0)
 		caps := !setuid && hasSetIDCaps(ctx, r.Run, p)
 		switch {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/subid"
-	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -42,10 +41,6 @@ func (r *hostRun) engineHomes() []home {
 		}
 		return nil
 	}
-	owner := r.Owner
-	if owner == nil {
-		owner = mounts.StatOwner
-	}
 	var visit func(dir string, depth int)
 	visit = func(dir string, depth int) {
 		h, isHome := r.engineHome(dir)
@@ -53,7 +48,7 @@ func (r *hostRun) engineHomes() []home {
 			fi, err := r.Fs.Stat(dir)
 			h.key = path.Base(dir)
 			if err == nil {
-				if uid, _, ok := owner(fi); ok && uid != 0 {
+				if uid, _, ok := r.owner(fi); ok && uid != 0 {
 					h.key = strconv.FormatInt(uid, 10)
 				}
 			}
