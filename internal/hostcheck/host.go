@@ -164,6 +164,10 @@ func (r *hostRun) files(context.Context) []Check {
 		c := Check{Name: NameSubIDFile, Status: OK}
 		fi, err := mounts.Lstat(r.Fs, p)
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && !r.sub.NSS.Files():
+			c.Status, c.Detail = Info, fmt.Sprintf("%s does not exist; nothing reads it (subid: %s)", p, r.sub.NSS.Source)
+			out = append(out, c)
+			continue
 		case errors.Is(err, fs.ErrNotExist):
 			c.Status, c.Detail = Warn, p+" does not exist: no user has a range in it"
 			c.Fix = "sudo devfix host grant USER...   # creates it with each user's range"

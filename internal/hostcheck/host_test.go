@@ -260,6 +260,18 @@ func TestHostCheckFindings(t *testing.T) {
 				{NameEngineRange, Info, "their ranges come from subid: sss"}},
 		},
 		{
+			name:   "no files, and NSS serves subid",
+			change: map[string]string{"/etc/subuid": "\x00delete", "/etc/subgid": "\x00delete", "/etc/nsswitch.conf": "subid: sss\n"},
+			wants: []want{{NameSubIDFile, Info, "/etc/subuid does not exist; nothing reads it (subid: sss)"},
+				{NameSubIDSource, Info, "subid: sss"}, {NameEngineRange, Info, "subid: sss"}},
+		},
+		{
+			name:   "no files",
+			change: map[string]string{"/etc/subuid": "\x00delete", "/etc/subgid": "\x00delete"},
+			wants: []want{{NameSubIDFile, Warn, "/etc/subuid does not exist: no user has a range in it"},
+				{NameEngineRange, Fail, "alice (/home/alice) set up a rootless engine (~/.local/share/containers) but has no range in /etc/subuid or /etc/subgid"}},
+		},
+		{
 			name:   "a copied directory user",
 			change: map[string]string{"/etc/nsswitch.conf": "passwd: files sss [NOTFOUND=return] extrausers\n", "/etc/passwd": cleanHost()["/etc/passwd"] + "dom.user:x:1551001108:1551001108::/home/dom.user:/bin/bash\n"},
 			nss: func(n *fakeNSS) {
