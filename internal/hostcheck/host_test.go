@@ -52,7 +52,10 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		case "passwd":
 			hit = n.index(src)[k]
 		case "group":
-			hit = n.groups[k]
+			hit = n.groups[src+"/"+k]
+			if src == "" {
+				hit = n.groups[k]
+			}
 		}
 		if hit == "" {
 			missing = true
@@ -297,6 +300,16 @@ func TestHostCheckFindings(t *testing.T) {
 			change: map[string]string{"/etc/passwd": cleanHost()["/etc/passwd"] + "ci:x:1002:105::/home/ci:/bin/bash\n"},
 			nss:    func(n *fakeNSS) { n.groups["docker"] = "docker:x:105:dom.user" },
 			wants:  []want{{NameDockerGroup, Fail, "the docker group (GID 105) has dom.user, ci (primary group)"}},
+		},
+		{
+			name: "a directory's docker group behind /etc/group's",
+			change: map[string]string{"/etc/group": cleanHost()["/etc/group"] + "docker:x:105:\n",
+				"/etc/nsswitch.conf": "passwd: files\ngroup: files [SUCCESS=merge] extrausers\n"},
+			nss: func(n *fakeNSS) {
+				n.groups["docker"] = "docker:x:105:"
+				n.groups["extrausers/docker"] = "docker:x:105:dom.h6d"
+			},
+			wants: []want{{NameDockerGroup, Fail, "the docker group (GID 105) has dom.h6d"}},
 		},
 		{
 			name:   "newuidmap on a nosuid mount",

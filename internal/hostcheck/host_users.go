@@ -216,7 +216,7 @@ func (r *hostRun) linger(ctx context.Context) []Check {
 // with "passwd: files …" the copy wins and hides the directory's later
 // shell, home and UID changes.
 func (r *hostRun) passwdCopies(ctx context.Context) []Check {
-	sources := r.passwdSources()
+	sources := r.otherSources("passwd")
 	if len(sources) == 0 {
 		return []Check{{Name: NamePasswdCopy, Status: OK, Detail: "nsswitch.conf's passwd: names no source besides the files"}}
 	}
@@ -265,15 +265,15 @@ func (r *hostRun) passwdCopies(ctx context.Context) []Check {
 	return out
 }
 
-// passwdSources are the NSS sources of nsswitch.conf's passwd: line other
-// than the local files.
-func (r *hostRun) passwdSources() []string {
+// otherSources are the NSS sources of nsswitch.conf's line for db
+// ("passwd", "group") other than the local files.
+func (r *hostRun) otherSources(db string) []string {
 	data, err := afero.ReadFile(r.Fs, r.sub.Paths.NSSwitch())
 	if err != nil {
 		return nil
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "passwd:")
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), db+":")
 		if !ok {
 			continue
 		}
