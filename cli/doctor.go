@@ -151,7 +151,7 @@ func (env *Env) engineDaemon(ctx context.Context, kind devcontainer.Engine) (*en
 	return conn.Daemon(ctx)
 }
 
-// configs lints the configs under the current folder exactly as lint does:
+// configsCheck lints the configs under the current folder exactly as lint does:
 // the same session builds their options (flags, .devfix.jsonc, strategy).
 func configsCheck(ctx context.Context, env *Env, s *session) check {
 	c := check{Name: "configs", Status: statusOK}
