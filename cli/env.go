@@ -14,7 +14,9 @@ import (
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/run"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
@@ -66,6 +68,9 @@ type Env struct {
 	// WorkDir is the working directory ("" when unknown), for diff paths
 	// and the .devfix.jsonc of commands that take no path.
 	WorkDir string
+	// HostRoot prefixes the host's files that `host` reads and writes
+	// (/etc/subuid, login.defs, sssd.conf, the PAM profile): "" is /.
+	HostRoot string
 	// Connect connects to an engine's API (nil: none connects).
 	Connect func(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error)
 
@@ -309,7 +314,22 @@ func (env *Env) writeInside(path string, data []byte, root, what string) error {
 		return err
 	}
 	if err := env.Fs.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("%s: %w", path, fserr.Cause(err))
 	}
 	return writeAtomic(env.Fs, env.UID, path, target, data)
+}
+
+// hostPaths places the host's files under HostRoot.
+func (env *Env) hostPaths() subid.Paths { return subid.Paths{Root: env.HostRoot} }
+
+// getentPath finds getent by absolute path in Fs: a PAM session has no
+// PATH.
+func (env *Env) getentPath() string {
+	return subid.GetentPath(func(p string) bool {
+		if env.Fs == nil {
+			return false
+		}
+		fi, err := env.Fs.Stat(p)
+		return err == nil && !fi.IsDir()
+	})
 }
