@@ -37,6 +37,8 @@ type Pool struct {
 
 	// xattr reads a folder's xattr (nil: lgetxattr(2)); for tests.
 	xattr func(path, name string) ([]byte, error)
+	// clock is the time (nil: time.Now); for tests.
+	clock func() time.Time
 
 	mu sync.Mutex
 	by map[Kind]*Conn
@@ -186,6 +188,10 @@ type cachedConn struct {
 	cache *imagefacts.Cache
 }
 
+func (cc cachedConn) InspectImage(ctx context.Context, ref string) (Image, error) {
+	return cc.inspect(ctx, ref, cc.cache)
+}
+
 func (cc cachedConn) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
 	return cc.readFile(ctx, ref, path, cc.cache)
 }
@@ -217,7 +223,7 @@ func (c *Conn) readFile(ctx context.Context, ref, path string, cache *imagefacts
 		return nil, &imagefacts.NoEngineError{Reason: err.Error()}
 	}
 	if cache != nil && slices.Contains(userFiles[:], path) {
-		if img, err := c.InspectImage(ctx, ref); err == nil && img.Found && img.ID != "" {
+		if img, err := c.inspect(ctx, ref, cache); err == nil && img.Found && img.ID != "" {
 			return c.readUserFiles(ctx, ref, path, img, cache)
 		}
 	}
