@@ -164,7 +164,7 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 	if err != nil || !img.Found || img.ID == "" || !confOK {
 		return img, err
 	}
-	if index, ok := c.imageIndex(ctx, cli, img, start); ok {
+	if index, ok := c.imageIndex(ctx, cli, img, start, cache); ok {
 		cache.PutName(c.store, ref, imagefacts.NameEntry{ID: img.ID, Stamps: append(conf, index)})
 	}
 	return img, nil
@@ -191,10 +191,11 @@ func (p *Pool) now() time.Time {
 // images.json) as the inspect that started at start saw it; ok is false
 // when anything is unsure. Under overlay the inspect names graphRoot
 // (UpperDir is <graphRoot>/overlay/<layer>/diff); when it names no layer
-// folders (vfs), `podman info` says it. The index must hold the image's ID, be readable, and have been
+// folders (vfs), `podman info` says it, on a run whose image facts are
+// cached already (a cold run makes a container, and is slow enough). The index must hold the image's ID, be readable, and have been
 // in place before the inspect began; and no additional image stores may be
 // configured, whose indexes name images too.
-func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start time.Time) (imagefacts.FileStamp, bool) {
+func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start time.Time, cache *imagefacts.Cache) (imagefacts.FileStamp, bool) {
 	fsys := c.pool.Discovery.fs()
 	if hasAdditionalStores(fsys, c.pool.Discovery) {
 		return imagefacts.FileStamp{}, false
@@ -208,6 +209,11 @@ func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start t
 			return imagefacts.FileStamp{}, false // not overlay's layout: unsure
 		}
 	} else {
+		if _, ok := cache.Get(c.store, img.ID); !ok {
+			// An image never seen is read with a container anyway: no
+			// podman info on top; the next run, one process anyway, asks.
+			return imagefacts.FileStamp{}, false
+		}
 		out, err := cli.run(ctx, "info", "--format", "json")
 		if err != nil {
 			return imagefacts.FileStamp{}, false

@@ -270,7 +270,8 @@ func (c *Conn) storeName(t *testing.T) string {
 }
 
 // Under vfs the inspect names no layer folders: `podman info` says where
-// the store is, once, on the run that records the entry.
+// the store is, once, on the run that records the entry; not on a cold
+// run, which makes a container anyway.
 func TestNameIndexVfs(t *testing.T) {
 	l := newNameLab(t)
 	l.image("localhost/box", idA, 1000, map[string]string{"localhost/box:latest": idA})
@@ -284,8 +285,11 @@ func TestNameIndexVfs(t *testing.T) {
 		}
 		return l.cli.Run(ctx, argv)
 	}
-	if _, uid, ran := l.run(info, "box"); uid != 1000 || !slices.Contains(ran, "info") || !slices.Contains(ran, "create") {
-		t.Fatalf("cold under vfs: vscode %d, ran %q; want info and a container", uid, ran)
+	if _, uid, ran := l.run(info, "box"); uid != 1000 || slices.Contains(ran, "info") || !slices.Contains(ran, "create") {
+		t.Fatalf("cold under vfs: vscode %d, ran %q; want a container and no podman info", uid, ran)
+	}
+	if _, uid, ran := l.run(info, "box"); uid != 1000 || !slices.Equal(ran, []string{"image", "info"}) {
+		t.Fatalf("second run under vfs: vscode %d, ran %q; want the inspect and podman info", uid, ran)
 	}
 	if _, uid, _ := l.run(l.noPodman, "box"); uid != 1000 {
 		t.Errorf("warm under vfs: vscode %d", uid)

@@ -207,3 +207,38 @@ func TestCacheConcurrent(t *testing.T) {
 		t.Errorf("%d entries, bound 8", len(entries))
 	}
 }
+
+// A name entry is found by its store and reference alone; a corrupt one, or
+// one that says another store or reference, is a miss; PutName overwrites.
+func TestNameEntries(t *testing.T) {
+	c := &Cache{Fs: afero.NewMemMapFs(), Dir: "/c"}
+	e := NameEntry{ID: "sha256:aa", Stamps: []FileStamp{{Path: "/etc/containers/registries.conf"}, {Path: "/s/overlay-images/images.json", Present: true, Size: 3, Ino: 7}}}
+	if !c.PutName("store1", "box", e) {
+		t.Fatal("PutName failed")
+	}
+	if got, ok := c.GetName("store1", "box"); !ok || got.ID != e.ID || len(got.Stamps) != 2 || got.Stamps[1] != e.Stamps[1] {
+		t.Errorf("GetName: %+v, %v", got, ok)
+	}
+	for _, k := range [][2]string{{"store2", "box"}, {"store1", "localhost/box"}} {
+		if _, ok := c.GetName(k[0], k[1]); ok {
+			t.Errorf("%q: a hit", k)
+		}
+	}
+	if _, ok := c.Get("store1", "sha256:aa"); ok {
+		t.Error("a name entry read as facts")
+	}
+	for _, garbage := range []string{`{`, `{"format":1,"kind":"name","store":"store1","ref":"box","id":"sha256:aa","stamps":[]}`,
+		`{"format":1,"kind":"facts","store":"store1","ref":"box","id":"sha256:aa","stamps":[{"path":"/x"}]}`} {
+		afero.WriteFile(c.Fs, c.namePath("store1", "box"), []byte(garbage), 0o600)
+		if _, ok := c.GetName("store1", "box"); ok {
+			t.Errorf("%s: a hit", garbage)
+		}
+	}
+	e.ID = "sha256:bb"
+	if !c.PutName("store1", "box", e) {
+		t.Fatal("PutName over garbage failed")
+	}
+	if got, ok := c.GetName("store1", "box"); !ok || got.ID != "sha256:bb" {
+		t.Errorf("rewritten: %+v, %v", got, ok)
+	}
+}
