@@ -225,7 +225,7 @@ s8_precommit() {
 # --strategy acl names the host UID vscode maps to, which must follow the tag
 # as it moves, and a lint of an image seen before creates no container.
 d_cache() {
-	local ws r2 events t0 a b c driver
+	local ws events t0 a b c driver
 	ws=$(new_ws cachetag)
 	write_config "$ws" <<-'JSON'
 	{
@@ -234,12 +234,7 @@ d_cache() {
 		"updateRemoteUserUID": false
 	}
 	JSON
-	# The second image: the same rootfs, vscode 1001.
-	r2=$WORK/rootfs-1001
-	rm -rf "$r2" && mkdir -p "$r2" && tar -C "$r2" -xf "$ROOTFS_TAR"
-	printf 'root:x:0:0:root:/root:/bin/sh\nvscode:x:1001:1001:vscode:/home/vscode:/bin/sh\n' >"$r2/etc/passwd"
-	printf 'root:x:0:\nvscode:x:1001:\n' >"$r2/etc/group"
-	tar -C "$r2" --numeric-owner -cf "$WORK/rootfs-1001.tar" . && chmod 644 "$WORK/rootfs-1001.tar"
+	make_rootfs_1001   # the second image
 	check "docker tag failed" rootless -- docker tag devfix-e2e/vscode:1 devfix-e2e/moving:1
 	a=$((SUBUID_START + 999)) b=$((SUBUID_START + 1000))
 	devfix lint --strategy acl "$ws" >"$WORK/lint1" 2>&1 || true

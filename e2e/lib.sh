@@ -149,6 +149,17 @@ make_rootfs() {
 	chmod 644 "$ROOTFS_TAR"
 }
 
+# make_rootfs_1001: $WORK/rootfs-1001.tar, the same rootfs with vscode 1001
+# (a tag moved to it must be seen).
+make_rootfs_1001() {
+	[ -s "$WORK/rootfs-1001.tar" ] && return 0
+	local r2=$WORK/rootfs-1001
+	rm -rf "$r2" && mkdir -p "$r2" && tar -C "$r2" -xf "$ROOTFS_TAR"
+	printf 'root:x:0:0:root:/root:/bin/sh\nvscode:x:1001:1001:vscode:/home/vscode:/bin/sh\n' >"$r2/etc/passwd"
+	printf 'root:x:0:\nvscode:x:1001:\n' >"$r2/etc/group"
+	tar -C "$r2" --numeric-owner -cf "$WORK/rootfs-1001.tar" . && chmod 644 "$WORK/rootfs-1001.tar"
+}
+
 # Images from the rootfs in both daemons: one with the devcontainer.metadata
 # label the published images carry, one without.
 make_images() {

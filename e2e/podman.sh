@@ -238,3 +238,70 @@ pa3_env() {
 	pod_works "$POD_USER" "$pws" vscode "${pvars[@]}"
 	pod_works "$POD_USER" "$pws" vscode
 }
+
+# pod_lint U WS ENV...: devfix lint --strategy acl as U, with a podman first
+# on PATH that logs each call to $WORK/podman-calls and runs the real one.
+pod_lint() {
+	local u=$1 ws=$2
+	shift 2
+	run_as "$u" PATH="$WORK/podwrap:/usr/sbin:/usr/bin:/sbin:/bin" "$@" -- "$DEVFIX" lint --strategy acl "$ws" 2>&1 || true
+}
+
+# podman_calls: what the last pod_lint ran, on one line ("" for nothing).
+podman_calls() { tr '\n' ';' <"$WORK/podman-calls"; }
+
+pa4_names() {
+	podman_users || return 1
+	local u=$POD_USER ws home driver
+	home=$(getent passwd "$u" | cut -d: -f6)
+	ws=$(new_ws_of "$u" podnames)
+	write_config "$ws" "$u" <<-'JSON'
+	{
+		"image": "devfix-e2e/moving:1",
+		"remoteUser": "vscode",
+		"updateRemoteUserUID": false
+	}
+	JSON
+	make_rootfs_1001
+	mkdir -p "$WORK/podwrap"
+	printf '#!/bin/sh\necho "podman $*" >>%s\nexec %s "$@"\n' "$WORK/podman-calls" "$(command -v podman)" >"$WORK/podwrap/podman"
+	chmod 755 "$WORK/podwrap" "$WORK/podwrap/podman"
+	install -o "$u" -m 644 /dev/null "$WORK/podman-calls"
+	rm -rf "$home/.cache/devfix"
+	driver=$(run_as "$u" -- podman info --format '{{.Store.GraphDriverName}}')
+	check "podman tag failed" run_as "$u" -- podman tag localhost/devfix-e2e/vscode:1 devfix-e2e/moving:1
+	# devfix trusts an image index only when it was in place before the
+	# inspect began (100 ms; a user does not lint that fast after a pull).
+	sleep 1
+	: >"$WORK/podman-calls"
+	pod_lint "$u" "$ws" >"$WORK/a4.1"
+	check "vscode is not container UID 1000: $(head -c 600 "$WORK/a4.1")" grep -q "container UID 1000 " "$WORK/a4.1"
+	check "the first lint ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	echo "  first lint ($driver store) ran: $(podman_calls)"
+	if [ "$driver" != overlay ]; then
+		# Under vfs the cold run makes a container and records no name; the
+		# next one asks podman info where the store is.
+		: >"$WORK/podman-calls"
+		pod_lint "$u" "$ws" >/dev/null
+		note "storage driver $driver: the second lint ran $(podman_calls)"
+	fi
+	: >"$WORK/podman-calls"
+	pod_lint "$u" "$ws" >"$WORK/a4.2"
+	check "an image seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
+	check "seen before: not the same findings as the first lint" cmp -s "$WORK/a4.1" "$WORK/a4.2"
+	: >"$WORK/podman-calls"
+	pod_lint "$u" "$ws" DEVFIX_NO_CACHE=1 >/dev/null
+	check "DEVFIX_NO_CACHE=1 ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	check "the second image did not import" run_as "$u" -- podman import -q "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
+	sleep 1
+	: >"$WORK/podman-calls"
+	pod_lint "$u" "$ws" >"$WORK/a4.3"
+	check "after the tag moved, vscode is not container UID 1001: $(head -c 600 "$WORK/a4.3")" grep -q "container UID 1001 " "$WORK/a4.3"
+	check "after the tag moved, no podman image inspect ran: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	echo "  after the tag moved, the lint ran: $(podman_calls)"
+	: >"$WORK/podman-calls"
+	pod_lint "$u" "$ws" >"$WORK/a4.4"
+	check "the moved tag seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
+	check "the moved tag seen before: other findings" cmp -s "$WORK/a4.3" "$WORK/a4.4"
+	run_as "$u" -- podman rmi devfix-e2e/moving:1 >/dev/null 2>&1 || true
+}

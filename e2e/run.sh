@@ -76,6 +76,7 @@ scenario 8 "pre-commit hooks (devfix, devfix-fix) with Debian's pre-commit on a 
 scenario A1 "rootless Podman, a regular user: the seed works before and after apply, as vscode" pa1_regular
 scenario A2 "rootless Podman, a domain user (UID $DOM_UID): the seed fails before; keep-id:uid=1000 after apply" pa2_domain
 scenario A3 "--strategy env with --userns from DEVFIX_USERNS: one file for rootful Docker, rootless Docker and Podman" pa3_env
+scenario A4 "rootless Podman by its CLI: an image seen before runs no podman process; a moved tag is seen" pa4_names
 scenario B1 "Docker Compose on rootless: a user: vscode service with a docker.sock volume; root after apply, socket rewritten" cb1_root
 scenario B2 "Docker Compose, --strategy env: DEVFIX_DOCKER_SOCKET in the YAML; rootless with shellenv, rootful without" cb2_env
 scenario C "shellenv --install writes VS Code's settings (JSONC kept); doctor warns about a VS Code server to restart" c_vscode
