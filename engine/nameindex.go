@@ -191,8 +191,7 @@ func (p *Pool) now() time.Time {
 // images.json) as the inspect that started at start saw it; ok is false
 // when anything is unsure. Under overlay the inspect names graphRoot
 // (UpperDir is <graphRoot>/overlay/<layer>/diff); when it names no layer
-// folders (vfs), `podman info` says it, on a run whose image facts are
-// cached already (a cold run makes a container, and is slow enough). The index must hold the image's ID, be readable, and have been
+// folders (vfs), storeIndex says where it is. The index must hold the image's ID, be readable, and have been
 // in place before the inspect began; and no additional image stores may be
 // configured, whose indexes name images too.
 func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start time.Time, cache *imagefacts.Cache) (imagefacts.FileStamp, bool) {
@@ -201,6 +200,7 @@ func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start t
 		return imagefacts.FileStamp{}, false
 	}
 	var index string
+	var ok bool
 	if len(img.Layers) > 0 {
 		up := img.Layers[0]
 		if filepath.Base(up) == "diff" && filepath.Base(filepath.Dir(filepath.Dir(up))) == "overlay" {
@@ -208,27 +208,8 @@ func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start t
 		} else {
 			return imagefacts.FileStamp{}, false // not overlay's layout: unsure
 		}
-	} else {
-		if _, ok := cache.Get(c.store, img.ID); !ok {
-			// An image never seen is read with a container anyway: no
-			// podman info on top; the next run, one process anyway, asks.
-			return imagefacts.FileStamp{}, false
-		}
-		out, err := cli.run(ctx, "info", "--format", "json")
-		if err != nil {
-			return imagefacts.FileStamp{}, false
-		}
-		var info struct {
-			Store struct {
-				GraphRoot       string `json:"graphRoot"`
-				GraphDriverName string `json:"graphDriverName"`
-			} `json:"store"`
-		}
-		if json.Unmarshal(out, &info) != nil || !filepath.IsAbs(info.Store.GraphRoot) || info.Store.GraphDriverName == "" ||
-			strings.ContainsAny(info.Store.GraphDriverName, "/\x00") {
-			return imagefacts.FileStamp{}, false
-		}
-		index = filepath.Join(info.Store.GraphRoot, info.Store.GraphDriverName+"-images", "images.json")
+	} else if index, ok = c.storeIndex(ctx, cli, img, cache); !ok {
+		return imagefacts.FileStamp{}, false
 	}
 	stamps, ok := stampFiles(fsys, []string{index})
 	if !ok || !stamps[0].Present {
@@ -247,6 +228,48 @@ func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start t
 		return imagefacts.FileStamp{}, false
 	}
 	return s, true
+}
+
+// storeIndexRef is the name entry that remembers where a store's image
+// index is (in its ID), stamped with the resolution files (storage.conf
+// among them): `podman info` is asked once a store, not once an image.
+const storeIndexRef = "\x00image index"
+
+// storeIndex says where the store's image index is when the inspect names
+// no layer folders (vfs): from the store's entry while the files that
+// decide the store are unchanged, else from `podman info` on a run whose
+// image facts are cached already (a cold run makes a container, and is slow
+// enough; the next run asks).
+func (c *Conn) storeIndex(ctx context.Context, cli PodmanCLI, img Image, cache *imagefacts.Cache) (string, bool) {
+	fsys := c.pool.Discovery.fs()
+	files := resolutionFiles(c.pool.Discovery)
+	if e, ok := cache.GetName(c.store, storeIndexRef); ok && filepath.IsAbs(e.ID) && stampsHold(fsys, files, e.Stamps) {
+		return e.ID, true
+	}
+	if _, ok := cache.Get(c.store, img.ID); !ok {
+		return "", false
+	}
+	conf, ok := stampFiles(fsys, files) // before podman reads them
+	if !ok {
+		return "", false
+	}
+	out, err := cli.run(ctx, "info", "--format", "json")
+	if err != nil {
+		return "", false
+	}
+	var info struct {
+		Store struct {
+			GraphRoot       string `json:"graphRoot"`
+			GraphDriverName string `json:"graphDriverName"`
+		} `json:"store"`
+	}
+	if json.Unmarshal(out, &info) != nil || !filepath.IsAbs(info.Store.GraphRoot) || info.Store.GraphDriverName == "" ||
+		strings.ContainsAny(info.Store.GraphDriverName, "/\x00") {
+		return "", false
+	}
+	index := filepath.Join(info.Store.GraphRoot, info.Store.GraphDriverName+"-images", "images.json")
+	cache.PutName(c.store, storeIndexRef, imagefacts.NameEntry{ID: index, Stamps: conf})
+	return index, true
 }
 
 // hasAdditionalStores reports whether a storage.conf that may be in force

@@ -270,8 +270,8 @@ func (c *Conn) storeName(t *testing.T) string {
 }
 
 // Under vfs the inspect names no layer folders: `podman info` says where
-// the store is, once, on the run that records the entry; not on a cold
-// run, which makes a container anyway.
+// the store is, once a store, on a run whose facts are cached; not on a
+// cold run, which makes a container anyway.
 func TestNameIndexVfs(t *testing.T) {
 	l := newNameLab(t)
 	l.image("localhost/box", idA, 1000, map[string]string{"localhost/box:latest": idA})
@@ -293,6 +293,22 @@ func TestNameIndexVfs(t *testing.T) {
 	}
 	if _, uid, _ := l.run(l.noPodman, "box"); uid != 1000 {
 		t.Errorf("warm under vfs: vscode %d", uid)
+	}
+	// The tag moves to an image never seen: the cold run knows the store's
+	// index from then on, with no podman info, and records the name.
+	l.cli.SetImage("localhost/box", imageWithVscode(idB, 1001))
+	l.write("/home/dev/.local/share/containers/storage/vfs-images/images.json", `[{"id":"`+idA[7:]+`"},{"id":"`+idB[7:]+`"}]`)
+	if _, uid, ran := l.run(info, "box"); uid != 1001 || slices.Contains(ran, "info") || !slices.Contains(ran, "create") {
+		t.Fatalf("tag moved under vfs: vscode %d, ran %q; want 1001, a container, no podman info", uid, ran)
+	}
+	if _, uid, _ := l.run(l.noPodman, "box"); uid != 1001 {
+		t.Errorf("moved tag seen before under vfs: vscode %d", uid)
+	}
+	// storage.conf made: where the store is may have changed; podman info
+	// is asked again (the facts are cached).
+	l.write("/home/dev/.config/containers/storage.conf", "[storage]\ndriver = \"vfs\"\n")
+	if _, uid, ran := l.run(info, "box"); uid != 1001 || !slices.Equal(ran, []string{"image", "info"}) {
+		t.Errorf("storage.conf made: vscode %d, ran %q; want the inspect and podman info", uid, ran)
 	}
 }
 
