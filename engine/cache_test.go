@@ -25,7 +25,7 @@ func imageWithVscode(id string, uid int) enginetest.Image {
 
 // vscodeUID is what one run (a fresh pool, as each devfix process has)
 // learns of vscode's UID in ref through the cache.
-func vscodeUID(t *testing.T, p *Pool, kind Kind, cache *imagefacts.Cache, ref string) int {
+func vscodeUID(t testing.TB, p *Pool, kind Kind, cache *imagefacts.Cache, ref string) int {
 	t.Helper()
 	imgs := p.Get(kind).Cached(cache)
 	pw, err := imgs.ReadImageFile(context.Background(), ref, "/etc/passwd")
