@@ -149,6 +149,29 @@ make_rootfs() {
 	chmod 644 "$ROOTFS_TAR"
 }
 
+# podman_store U NAME DRIVER: a Podman store of user U with its own
+# storage.conf (driver vfs or overlay) and containers.conf (libpod's own
+# database, which remembers the driver, beside it), and the label image
+# imported into it. Prints the variables that select it.
+podman_store() {
+	local u=$1 name=$2 driver=$3 home root
+	home=$(getent passwd "$u" | cut -d: -f6)
+	root=$home/.local/share/containers/storage-$name
+	put "$u" "$home/storage-$name.conf" <<-EOF
+		[storage]
+		driver = "$driver"
+		graphroot = "$root"
+		runroot = "$WORK/xdg-$u/containers-$name"
+	EOF
+	put "$u" "$home/containers-$name.conf" <<-EOF
+		[engine]
+		static_dir = "$root/libpod"
+		tmp_dir = "$WORK/xdg-$u/libpod-$name"
+		volume_path = "$root/volumes"
+	EOF
+	echo "CONTAINERS_STORAGE_CONF=$home/storage-$name.conf CONTAINERS_CONF=$home/containers-$name.conf"
+}
+
 # make_rootfs_1001: $WORK/rootfs-1001.tar, the same rootfs with vscode 1001
 # (a tag moved to it must be seen).
 make_rootfs_1001() {

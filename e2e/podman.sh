@@ -250,10 +250,11 @@ pod_lint() {
 # podman_calls: what the last pod_lint ran, on one line ("" for nothing).
 podman_calls() { tr '\n' ';' <"$WORK/podman-calls"; }
 
+# pa4_names: the name index, in the user's own store (vfs here) and in an
+# overlay store that CONTAINERS_STORAGE_CONF selects.
 pa4_names() {
 	podman_users || return 1
-	local u=$POD_USER ws home driver
-	home=$(getent passwd "$u" | cut -d: -f6)
+	local u=$POD_USER ws vars
 	ws=$(new_ws_of "$u" podnames)
 	write_config "$ws" "$u" <<-'JSON'
 	{
@@ -267,41 +268,56 @@ pa4_names() {
 	printf '#!/bin/sh\necho "podman $*" >>%s\nexec %s "$@"\n' "$WORK/podman-calls" "$(command -v podman)" >"$WORK/podwrap/podman"
 	chmod 755 "$WORK/podwrap" "$WORK/podwrap/podman"
 	install -o "$u" -m 644 /dev/null "$WORK/podman-calls"
+	pa4_in_store "$u" "$ws"
+	vars=$(podman_store "$u" a4 overlay)
+	# shellcheck disable=SC2086 # NAME=VALUE words
+	check "podman import into the overlay store failed" run_as "$u" $vars -- podman import -q "$ROOTFS_TAR" devfix-e2e/vscode:1 >/dev/null
+	# shellcheck disable=SC2086
+	pa4_in_store "$u" "$ws" $vars
+}
+
+# pa4_in_store U WS VARS...: in the store VARS select, a tag linted cold,
+# then seen before (no podman), moved to vscode 1001 (seen), seen before.
+pa4_in_store() {
+	local u=$1 ws=$2 home driver
+	shift 2
+	home=$(getent passwd "$u" | cut -d: -f6)
 	rm -rf "$home/.cache/devfix"
-	driver=$(run_as "$u" -- podman info --format '{{.Store.GraphDriverName}}')
-	check "podman tag failed" run_as "$u" -- podman tag localhost/devfix-e2e/vscode:1 devfix-e2e/moving:1
+	driver=$(run_as "$u" "$@" -- podman info --format '{{.Store.GraphDriverName}}')
+	check "podman tag failed" run_as "$u" "$@" -- podman tag localhost/devfix-e2e/vscode:1 devfix-e2e/moving:1
 	# devfix trusts an image index only when it was in place before the
 	# inspect began (100 ms; a user does not lint that fast after a pull).
 	sleep 1
 	: >"$WORK/podman-calls"
-	pod_lint "$u" "$ws" >"$WORK/a4.1"
-	check "vscode is not container UID 1000: $(head -c 600 "$WORK/a4.1")" grep -q "container UID 1000 " "$WORK/a4.1"
-	check "the first lint ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
-	echo "  first lint ($driver store) ran: $(podman_calls)"
+	pod_lint "$u" "$ws" "$@" >"$WORK/a4.1"
+	check "$driver: vscode is not container UID 1000: $(head -c 600 "$WORK/a4.1")" grep -q "container UID 1000 " "$WORK/a4.1"
+	check "$driver: the first lint ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	echo "  $driver store, first lint ran: $(podman_calls)"
 	if [ "$driver" != overlay ]; then
-		# Under vfs the cold run makes a container and records no name; the
-		# next one asks podman info where the store is.
+		# Under vfs the cold run makes a container and, the first time in a
+		# store, records no name; the next one asks podman info where the
+		# store is, once a store.
 		: >"$WORK/podman-calls"
-		pod_lint "$u" "$ws" >/dev/null
+		pod_lint "$u" "$ws" "$@" >/dev/null
 		note "storage driver $driver: the second lint ran $(podman_calls)"
 	fi
 	: >"$WORK/podman-calls"
-	pod_lint "$u" "$ws" >"$WORK/a4.2"
-	check "an image seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
-	check "seen before: not the same findings as the first lint" cmp -s "$WORK/a4.1" "$WORK/a4.2"
+	pod_lint "$u" "$ws" "$@" >"$WORK/a4.2"
+	check "$driver: an image seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
+	check "$driver: seen before, not the same findings as the first lint" cmp -s "$WORK/a4.1" "$WORK/a4.2"
 	: >"$WORK/podman-calls"
-	pod_lint "$u" "$ws" DEVFIX_NO_CACHE=1 >/dev/null
-	check "DEVFIX_NO_CACHE=1 ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
-	check "the second image did not import" run_as "$u" -- podman import -q "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
+	pod_lint "$u" "$ws" "$@" DEVFIX_NO_CACHE=1 >/dev/null
+	check "$driver: DEVFIX_NO_CACHE=1 ran no podman image inspect: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	check "$driver: the second image did not import" run_as "$u" "$@" -- podman import -q "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
 	sleep 1
 	: >"$WORK/podman-calls"
-	pod_lint "$u" "$ws" >"$WORK/a4.3"
-	check "after the tag moved, vscode is not container UID 1001: $(head -c 600 "$WORK/a4.3")" grep -q "container UID 1001 " "$WORK/a4.3"
-	check "after the tag moved, no podman image inspect ran: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
-	echo "  after the tag moved, the lint ran: $(podman_calls)"
+	pod_lint "$u" "$ws" "$@" >"$WORK/a4.3"
+	check "$driver: after the tag moved, vscode is not container UID 1001: $(head -c 600 "$WORK/a4.3")" grep -q "container UID 1001 " "$WORK/a4.3"
+	check "$driver: after the tag moved, no podman image inspect ran: $(podman_calls)" grep -q "^podman image inspect" "$WORK/podman-calls"
+	echo "  $driver store, after the tag moved, the lint ran: $(podman_calls)"
 	: >"$WORK/podman-calls"
-	pod_lint "$u" "$ws" >"$WORK/a4.4"
-	check "the moved tag seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
-	check "the moved tag seen before: other findings" cmp -s "$WORK/a4.3" "$WORK/a4.4"
-	run_as "$u" -- podman rmi devfix-e2e/moving:1 >/dev/null 2>&1 || true
+	pod_lint "$u" "$ws" "$@" >"$WORK/a4.4"
+	check "$driver: the moved tag seen before ran podman: $(podman_calls)" [ ! -s "$WORK/podman-calls" ]
+	check "$driver: the moved tag seen before, other findings" cmp -s "$WORK/a4.3" "$WORK/a4.4"
+	run_as "$u" "$@" -- podman rmi devfix-e2e/moving:1 >/dev/null 2>&1 || true
 }
