@@ -21,8 +21,8 @@ import (
 // ref resolves to (Podman's image index of the store, which podman rewrites
 // on pull, tag, untag, rm and load, and the files that decide short-name
 // resolution and where the store is). A later run whose fresh stats match
-// every stamp exactly (the image index is stamped last) knows the ID, and with the image's facts cached it
-// runs no podman at all. Anything else (a mismatch, a stat error, a corrupt
+// every stamp exactly (the image index is stamped last) knows the ID, and
+// with the image's facts cached it runs no podman at all. Anything else (a mismatch, a stat error, a corrupt
 // entry) is a miss, and the run asks podman as before.
 
 // ctimeSlack is how much older than the inspect the image index must be
@@ -141,7 +141,9 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 	if !canStamp(fsys) {
 		return c.InspectImage(ctx, ref) // a memory file system: no stamp is sure
 	}
-	if e, ok := cache.GetName(c.store, ref); ok && stampsHold(fsys, append(resolutionFiles(d), e.Stamps[len(e.Stamps)-1].Path), e.Stamps) {
+	e, held := cache.GetName(c.store, ref)
+	held = held && stampsHold(fsys, append(resolutionFiles(d), e.Stamps[len(e.Stamps)-1].Path), e.Stamps)
+	if held {
 		if f, ok := cache.Get(c.store, e.ID); ok {
 			img := Image{Found: true, ID: f.ID, User: f.User}
 			if f.Metadata != "" {
@@ -161,8 +163,8 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 	conf, confOK := stampFiles(fsys, resolutionFiles(d)) // before the inspect: a change after it shows
 	start := c.pool.now()
 	img, err := c.InspectImage(ctx, ref)
-	if err != nil || !img.Found || img.ID == "" || !confOK {
-		return img, err
+	if err != nil || !img.Found || img.ID == "" || !confOK || (held && e.ID == img.ID) {
+		return img, err // (an entry that holds: the facts are not cached, as under --strategy root)
 	}
 	if index, ok := c.imageIndex(ctx, cli, img, start, cache); ok {
 		cache.PutName(c.store, ref, imagefacts.NameEntry{ID: img.ID, Stamps: append(conf, index)})
