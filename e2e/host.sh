@@ -362,6 +362,7 @@ h_other_logins() {
 			[ $rc = 0 ] && { echo "$s" >"$H_ROUND/usermod/$i"; break; }
 			sleep 0.05
 		done
+		sleep 0.3   # spread over the logins' burst
 	done
 }
 
@@ -403,8 +404,6 @@ h3_shadow() {
 	for f in subuid subgid; do
 		check "usermod's line from before the logins is gone from /etc/$f" grep -qx "$(h_other 0):$s0:65536" "$H_ROUND/$f.1"
 	done
-	first=$(for i in $(seq 1 $H_LOGINS); do range_of "$H_ROUND/subuid.1" "$(h_user $i)"; done | sort -n | head -1 | cut -d' ' -f1)
-	check "devfix put a range at $first, inside usermod's $s0-$((s0 + 65535))" [ "$first" -ge $((s0 + 65536)) -o $((first + 65536)) -le "$s0" ]
 	for i in $(seq 1 $H_SHADOW); do
 		u=$(h_other $i)
 		tries=$((tries + $(wc -l <"$H_ROUND/usermod/$i.rcs")))
@@ -419,6 +418,11 @@ h3_shadow() {
 	echo "  usermod: $done of $H_SHADOW users done in $tries tries (exits: $(cat "$H_ROUND"/usermod/*.rcs | sort | uniq -c | awk '{ printf "%s×%s ", $2, $1 }'))"
 	[ -s "$H_ROUND/usermod/err" ] && echo "  usermod said: $(sort "$H_ROUND/usermod/err" | uniq -c | head -3 | tr '\n' ' ')"
 	check "usermod never succeeded beside the logins: nothing was tested" [ "$done" -gt 0 ]
+	# Appends land in time order: usermod's lines among devfix's show they ran at once.
+	echo "  /etc/subuid after round 1, by line: $(awk -F: '$1 ~ /^dom\.h2u/ { printf "d" } $1 ~ /^dom\.h3u/ { printf "U" }' "$H_ROUND/subuid.1") (d devfix, U usermod)"
+	first=$(for i in $(seq 1 $H_LOGINS); do range_of "$H_ROUND/subuid.1" "$(h_user $i)"; done | sort -n | head -1 | cut -d' ' -f1)
+	check "the logins got no range from devfix" [ -n "$first" ]
+	check "devfix put a range at $first, inside usermod's $s0-$((s0 + 65535))" [ "$first" -ge $((s0 + 65536)) -o $((first + 65536)) -le "$s0" ]
 }
 
 h4_again() {
@@ -428,6 +432,10 @@ h4_again() {
 		[ "$(cat "$H_ROUND/rc/2.$i")" = 0 ] || bad+=("$(h_user $i): $(tail -1 "$H_ROUND/rc/2.$i.out")")
 	done
 	check "second-round logins failed: ${bad[*]}" [ ${#bad[@]} = 0 ]
+	for i in $(seq 1 $H_LOGINS); do
+		check "$(h_user $i) got no range in the first round: a second round that changes nothing proves nothing" \
+			[ -n "$(range_of "$H_ROUND/subuid.1" "$(h_user $i)")" -a -n "$(range_of "$H_ROUND/subgid.1" "$(h_user $i)")" ]
+	done
 	check "the second round changed /etc/subuid: $(diff "$H_ROUND/subuid.1" "$H_ROUND/subuid.2" | head -5)" cmp "$H_ROUND/subuid.1" "$H_ROUND/subuid.2"
 	check "the second round changed /etc/subgid: $(diff "$H_ROUND/subgid.1" "$H_ROUND/subgid.2" | head -5)" cmp "$H_ROUND/subgid.1" "$H_ROUND/subgid.2"
 	check "a lock was left after the second round: $(cat "$H_ROUND/locks.2")" [ ! -s "$H_ROUND/locks.2" ]
