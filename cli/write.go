@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/devfix/devfix/devcontainer"
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
@@ -125,7 +126,7 @@ func (env *Env) writeInside(path string, data []byte, root, what string) error {
 		return err
 	}
 	if err := env.Fs.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("%s: %w", path, fserr.Cause(err))
 	}
 	return writeAtomic(env.Fs, path, target, data)
 }
@@ -152,7 +153,7 @@ func writeAtomic(fsys afero.Fs, path, target string, data []byte) error {
 	removeStale(fsys, dir, pattern)
 	tmp, err := afero.TempFile(fsys, dir, pattern+"*")
 	if err != nil {
-		return fmt.Errorf("%s: cannot write in %s: %w", path, dir, unwrapPathError(err))
+		return fmt.Errorf("%s: cannot write in %s: %w", path, dir, fserr.Cause(err))
 	}
 	tmpName := tmp.Name()
 	ok := false
@@ -209,14 +210,6 @@ func syncDir(fsys afero.Fs, dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func statT(fi fs.FileInfo) (*syscall.Stat_t, bool) {

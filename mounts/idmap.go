@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devfix/devfix/internal/proc"
 	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
@@ -217,30 +218,22 @@ func findRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64
 			}
 		}
 	}
-	entries, err := afero.ReadDir(fs, procRoot)
+	procs, err := proc.PIDs(fs, procRoot)
 	if err != nil {
 		return 0, err
 	}
 	parents := map[int]bool{}
-	var procs []int
 	ppid := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+	for _, pid := range procs {
+		st, err := proc.ReadStatus(fs, procRoot, pid)
 		if err != nil {
 			continue
 		}
-		procs = append(procs, pid)
-		status, err := afero.ReadFile(fs, filepath.Join(procRoot, e.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		name, owner, parent := parseStatus(string(status))
-		ppid[pid] = parent
-		if name == "rootlesskit" && owner == uid {
+		ppid[pid] = st.PPID
+		if st.Name == "rootlesskit" && st.UID == uid {
 			parents[pid] = true
 		}
 	}
-	sort.Ints(procs)
 	want := fmt.Sprintf("0 %d 1", uid)
 	for _, pid := range procs {
 		if !parents[ppid[pid]] {
@@ -252,25 +245,6 @@ func findRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64
 		}
 	}
 	return 0, fmt.Errorf("no rootless Docker daemon of uid %d is running", uid)
-}
-
-func parseStatus(s string) (name string, uid int64, ppid int) {
-	uid = -1
-	for _, line := range strings.Split(s, "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Name":
-			name = v
-		case "Uid":
-			if f := strings.Fields(v); len(f) > 0 {
-				uid, _ = strconv.ParseInt(f[0], 10, 64)
-			}
-		case "PPid":
-			ppid, _ = strconv.Atoi(v)
-		}
-	}
-	return name, uid, ppid
 }
 
 func firstLine(s string) string {
