@@ -22,7 +22,7 @@ subordinate UID/GID ranges for every developer (directory users included), given
 safely once or at each first login.`,
 		examples: []string{"sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
 		// Each subcommand is one row; `host check` adds its own here.
-		sub: []command{hostGrantCommand(), hostPAMProfileCommand()},
+		sub: []command{hostGrantCommand(), hostPAMProfileCommand(), hostCheckCommand()},
 	}
 }
 

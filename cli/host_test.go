@@ -267,7 +267,7 @@ func TestHostHelpAndProfile(t *testing.T) {
 func TestCompletionHasSubcommands(t *testing.T) {
 	env := memEnv(t, nil)
 	bash := devfix(t, env, "completion", "bash").stdout
-	if !strings.Contains(bash, `compgen -W "grant pam-profile"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
+	if !strings.Contains(bash, `compgen -W "grant pam-profile check"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
 		t.Errorf("bash:\n%s", bash)
 	}
 	zsh := devfix(t, env, "completion", "zsh").stdout
