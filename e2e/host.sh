@@ -216,7 +216,7 @@ h1_granted() {
 	check "host grant added an /etc/passwd line" bash -c "! grep -q '^$u:' /etc/passwd"
 	check "a lock file is left" no_locks
 	cat /etc/subuid /etc/subgid >"$WORK/h1.granted"
-	check "a second host grant failed" "$DEVFIX" host grant "$u"
+	out=$("$DEVFIX" host grant "$u" 2>&1) || { fail "a second host grant failed: $out"; return 1; }
 	check "a second host grant changed the files" cmp -s "$WORK/h1.granted" <(cat /etc/subuid /etc/subgid)
 
 	# Rootless Podman: the user namespace has the range; the seed comes up
@@ -225,10 +225,10 @@ h1_granted() {
 	out=$(run_as "$u" -- podman unshare cat /proc/self/uid_map 2>&1) || { fail "podman unshare failed as $u: $out"; return 1; }
 	echo "  podman's uid_map: $(echo $out)"
 	check "podman's uid_map has no '1 $start 65536': $out" grep -qE "^ *1 +$start +65536$" <<<"$out"
-	check "podman import as $u failed after the grant" run_as "$u" -- podman import -q "$ROOTFS_TAR" devfix-e2e/vscode:1
+	check "podman import as $u failed after the grant" run_as "$u" -- podman import -q "$ROOTFS_TAR" devfix-e2e/vscode:1 >/dev/null
 	ws=$(new_ws_of "$u" h1pod)
 	pod_seed | write_config "$ws" "$u"
-	check "devfix apply as $u failed" run_as "$u" -- "$DEVFIX" apply "$ws"
+	check "devfix apply as $u failed" run_as "$u" -- "$DEVFIX" apply "$ws" >/dev/null
 	pod_works "$u" "$ws" vscode
 
 	# Rootless Docker: its own dockerd, RootlessKit maps the same range.
@@ -244,7 +244,7 @@ h1_granted() {
 		sleep 1
 	done
 	check "the dockerd of $u is not rootless" grep -q 'name=rootless' <<<"$(run_as "$u" DOCKER_HOST="unix://$sock" -- docker info --format '{{json .SecurityOptions}}')"
-	check "docker import as $u failed" run_as "$u" DOCKER_HOST="unix://$sock" -- docker import "$ROOTFS_TAR" devfix-e2e/vscode:1
+	check "docker import as $u failed" run_as "$u" DOCKER_HOST="unix://$sock" -- docker import "$ROOTFS_TAR" devfix-e2e/vscode:1 >/dev/null
 	# RootlessKit's child: the user's process whose uid_map maps the range.
 	local p maps=
 	for p in $(pgrep -U "$id"); do
@@ -257,7 +257,7 @@ h1_granted() {
 	base=$(basename "$ws")
 	f=$ws/.devcontainer/devcontainer.json
 	seed_config | write_config "$ws" "$u"
-	check "devfix apply as $u on Docker failed" run_as "$u" DOCKER_HOST="unix://$sock" -- "$DEVFIX" apply "$ws"
+	check "devfix apply as $u on Docker failed" run_as "$u" DOCKER_HOST="unix://$sock" -- "$DEVFIX" apply "$ws" >/dev/null
 	check "remoteUser is $(jget "$f" remoteUser), not root" [ "$(jget "$f" remoteUser)" = '"root"' ]
 	check "devcontainer up on $u's rootless Docker failed" \
 		run_as "$u" DOCKER_HOST="unix://$sock" -- devcontainer up --workspace-folder "$ws" >"$WORK/up.log" 2>&1
@@ -372,7 +372,8 @@ h2_logins() {
 	for i in $(seq 1 $H_LOGINS); do
 		[ "$(cat "$H_ROUND/rc/1.$i")" = 0 ] || bad+=("$(h_user $i): $(tail -1 "$H_ROUND/rc/1.$i.out")")
 	done
-	[ -s "$H_ROUND/pam.log" ] && { echo "  pam_exec's log:"; sed 's/^/  | /' "$H_ROUND/pam.log" | head -20; }
+	# (pam_exec heads each run's output with a "*** date" line.)
+	grep -q -v '^\*\*\* ' "$H_ROUND/pam.log" 2>/dev/null && { echo "  pam_exec's log:"; grep -v '^\*\*\* ' "$H_ROUND/pam.log" | sort | uniq -c | head -20 | sed 's/^/  | /'; }
 	check "logins failed: ${bad[*]}" [ ${#bad[@]} = 0 ]
 	for i in $(seq 1 $H_LOGINS); do
 		u=$(h_user $i)
@@ -539,13 +540,13 @@ h6_seeded() {
 	# The users who set up Podman (m) or Docker (d) have a store in their home.
 	install -d -o "$(id -u dom.h6m)" "/home/dom.h6m/.local" "/home/dom.h6m/.local/share" "/home/dom.h6m/.local/share/containers"
 	install -d -o "$(id -u dom.h6d)" "/home/dom.h6d/.local" "/home/dom.h6d/.local/share" "/home/dom.h6d/.local/share/docker"
-	check "devfix host grant failed for the users of the clean host" "$DEVFIX" host grant dom.h6a dom.h6c dom.h6d dom.h6m
+	out=$("$DEVFIX" host grant dom.h6a dom.h6c dom.h6d dom.h6m 2>&1) || { fail "devfix host grant failed for the users of the clean host: $out"; return 1; }
 
 	# The clean host: none of the problems below is named.
 	out=$("$DEVFIX" host check --format json 2>"$WORK/exec.err") && rc=0 || rc=$?
 	echo "$out" >"$WORK/h6.clean.json"
 	check "host check on the clean host: exit $rc, not 0 or 1: $(tail -1 "$WORK/exec.err")" [ $rc = 0 -o $rc = 1 ]
-	check "host check --format json printed no JSON with checks[]" jq -e '.checks | type == "array" and length > 0' "$WORK/h6.clean.json"
+	check "host check --format json printed no JSON with checks[]" jq -e '.checks | type == "array" and length > 0' "$WORK/h6.clean.json" >/dev/null
 	echo "  the clean host (exit $rc), what is not ok:"
 	jq -r '.checks[] | select(.status != "ok") | "  | \(.status) \(.name): \(.detail)"' "$WORK/h6.clean.json"
 	h6_names "$WORK/h6.clean.json" none || return 1
@@ -563,10 +564,23 @@ h6_seeded() {
 	out=$("$DEVFIX" host check --format json 2>"$WORK/exec.err") && rc=0 || rc=$?
 	echo "$out" >"$WORK/h6.seeded.json"
 	check "host check on the seeded host: exit $rc, not 1: $(tail -1 "$WORK/exec.err")" [ $rc = 1 ]
-	check "host check --format json printed no JSON with checks[] on the seeded host" jq -e '.checks | type == "array"' "$WORK/h6.seeded.json"
+	check "host check --format json printed no JSON with checks[] on the seeded host" jq -e '.checks | type == "array"' "$WORK/h6.seeded.json" >/dev/null
 	echo "  the seeded host (exit $rc), what is not ok:"
 	jq -r '.checks[] | select(.status != "ok") | "  | \(.status) \(.name): \(.detail)"' "$WORK/h6.seeded.json"
 	h6_names "$WORK/h6.seeded.json" all
+	# The text format names them too.
+	out=$("$DEVFIX" host check 2>&1) && rc=0 || rc=$?
+	for u in dom.h6a dom.h6b dom.h6i dom.h6c dom.h6d dom.h6m "/etc/subuid:$H6_BAD_LINE"; do
+		check "host check (text) does not name $u: $out" grep -qF "$u" <<<"$out"
+	done
+	# host grant refuses to write beside the malformed line: path:LINE, exit 2, nothing written.
+	cat /etc/subuid /etc/subgid >"$WORK/h6.before"
+	out=$("$DEVFIX" host grant dom.h6b 2>&1) && rc=0 || rc=$?
+	check "host grant beside a malformed /etc/subuid line: exit $rc, not 2: $out" [ $rc = 2 ]
+	check "host grant beside a malformed line does not say /etc/subuid:$H6_BAD_LINE: $out" grep -qF "/etc/subuid:$H6_BAD_LINE: " <<<"$out"
+	check "host grant beside a malformed line says more than one line: $out" [ "$(wc -l <<<"$out")" = 1 ]
+	check "host grant beside a malformed line wrote something" cmp -s "$WORK/h6.before" <(cat /etc/subuid /etc/subgid)
+	echo "  host grant beside it: exit 2: $out"
 }
 
 # h6_names JSON all|none: each seeded problem is named (all) or none is (none).
