@@ -46,12 +46,7 @@ nothing.`,
 }
 
 func runDoctor(ctx context.Context, env *Env, format, eng string, args []string) int {
-	if format != "text" && format != "json" {
-		fmt.Fprintf(env.Stderr, "devfix doctor: --format: unknown format %q (want text or json)\n", format)
-		return ExitBadInput
-	}
-	if len(args) > 0 {
-		fmt.Fprintf(env.Stderr, "devfix doctor: unexpected argument %q\n", args[0])
+	if !reportUsage(env, "devfix doctor", format, args) {
 		return ExitBadInput
 	}
 	s := newSession(env, lintFlags{engine: eng})
@@ -60,6 +55,20 @@ func runDoctor(ctx context.Context, env *Env, format, eng string, args []string)
 		return ExitBadInput
 	}
 	return printChecks(env, format, runDoctorChecks(ctx, env, s))
+}
+
+// reportUsage checks a report command's --format and that it has no
+// arguments; a problem is one line on stderr.
+func reportUsage(env *Env, cmd, format string, args []string) bool {
+	switch {
+	case format != "text" && format != "json":
+		fmt.Fprintf(env.Stderr, "%s: --format: unknown format %q (want text or json)\n", cmd, format)
+	case len(args) > 0:
+		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", cmd, args[0])
+	default:
+		return true
+	}
+	return false
 }
 
 // printChecks prints a report as text or JSON ({"checks": [...]}) and

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/devfix/devfix/internal/hostcheck"
 	"github.com/spf13/pflag"
@@ -34,12 +33,7 @@ Exit status: 0 clean, 1 a check failed, 2 bad input.`,
 }
 
 func runHostCheck(ctx context.Context, env *Env, format string, args []string) int {
-	if format != "text" && format != "json" {
-		fmt.Fprintf(env.Stderr, "devfix host check: --format: unknown format %q (want text or json)\n", format)
-		return ExitBadInput
-	}
-	if len(args) > 0 {
-		fmt.Fprintf(env.Stderr, "devfix host check: unexpected argument %q\n", args[0])
+	if !reportUsage(env, "devfix host check", format, args) {
 		return ExitBadInput
 	}
 	h := &hostcheck.Host{Fs: env.Fs, Proc: env.procRoot(), Run: env.Run, Owner: env.Owner, UID: env.UID}

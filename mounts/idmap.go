@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -127,43 +126,6 @@ func rootlessMap(hostID int64, subs []SubIDRange) IDMap {
 		next += s.Count
 	}
 	return m
-}
-
-// Overlap is two entries whose ranges share IDs.
-type Overlap struct{ A, B SubIDEntry }
-
-// Overlaps lists entries of different owners whose ranges overlap.
-func Overlaps(entries []SubIDEntry) []Overlap {
-	var out []Overlap
-	for i := range entries {
-		for j := i + 1; j < len(entries); j++ {
-			a, b := entries[i], entries[j]
-			if a.Owner != b.Owner && a.Start < b.Start+b.Count && b.Start < a.Start+a.Count {
-				out = append(out, Overlap{a, b})
-			}
-		}
-	}
-	return out
-}
-
-// NextFree returns the first start at or above 100000, on the 65536 grid
-// admins use (100000, 165536, 231072, …), where count IDs overlap no range
-// in either file.
-func NextFree(subuid, subgid []SubIDEntry, count int64) int64 {
-	all := append(append([]SubIDEntry{}, subuid...), subgid...)
-	sort.Slice(all, func(i, j int) bool { return all[i].Start < all[j].Start })
-	for start := int64(100000); ; start += 65536 {
-		free := true
-		for _, e := range all {
-			if start < e.Start+e.Count && e.Start < start+count {
-				free = false
-				break
-			}
-		}
-		if free {
-			return start
-		}
-	}
 }
 
 // subIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's

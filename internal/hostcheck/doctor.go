@@ -400,7 +400,7 @@ func (d *Doctor) NewUIDMap(ctx context.Context) Check {
 			problems = append(problems, fmt.Sprintf("%s: %v", p, err))
 			continue
 		}
-		if fi.Mode()&fs.ModeSetuid == 0 && !d.hasFileCaps(ctx, p) {
+		if fi.Mode()&fs.ModeSetuid == 0 && !hasSetIDCaps(ctx, d.Run, p) {
 			problems = append(problems, p+" is neither setuid nor has file capabilities")
 		}
 	}
@@ -413,12 +413,14 @@ func (d *Doctor) NewUIDMap(ctx context.Context) Check {
 	return c
 }
 
-// hasFileCaps asks getcap (by argv) whether a binary has file capabilities.
-func (d *Doctor) hasFileCaps(ctx context.Context, p string) bool {
-	if d.Run == nil {
+// hasSetIDCaps asks getcap (by argv) whether a program has cap_setuid or
+// cap_setgid as file capabilities (a --with-fcaps shadow build's newuidmap
+// has them instead of the setuid bit).
+func hasSetIDCaps(ctx context.Context, run run.Runner, p string) bool {
+	if run == nil {
 		return false
 	}
-	out, err := d.Run(ctx, []string{"getcap", p})
+	out, err := run(ctx, []string{"getcap", p})
 	return err == nil && strings.Contains(string(out), "cap_set")
 }
 

@@ -83,6 +83,7 @@ type hostRun struct {
 	unread  []string
 	homes   []home
 	homesOK bool
+	denied  []string // home folders this user may not look into
 }
 
 type resolved struct {

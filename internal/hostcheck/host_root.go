@@ -149,7 +149,7 @@ func (r *hostRun) newuidmap(ctx context.Context) []Check {
 		}
 		uid, _, known := owner(fi)
 		setuid := fi.Mode()&fs.ModeSetuid != 0 && (!known || uid == 0)
-		caps := !setuid && r.hasCaps(ctx, p)
+		caps := !setuid && hasSetIDCaps(ctx, r.Run, p)
 		switch {
 		case !setuid && !caps:
 			c.Status = Fail
@@ -167,16 +167,6 @@ func (r *hostRun) newuidmap(ctx context.Context) []Check {
 		out = append(out, c)
 	}
 	return out
-}
-
-// hasCaps asks getcap (by argv) whether a program has cap_setuid or
-// cap_setgid.
-func (r *hostRun) hasCaps(ctx context.Context, p string) bool {
-	if r.Run == nil {
-		return false
-	}
-	out, err := r.Run(ctx, []string{"getcap", p})
-	return err == nil && strings.Contains(string(out), "cap_set")
 }
 
 // mountTable is /proc/self/mountinfo: mount points and their options.

@@ -21,6 +21,7 @@ type fakeNSS struct {
 	groups  map[string]string   // name → group line
 	calls   [][]string
 	failAll bool // getent cannot run
+	byKey   map[string]map[string]string
 }
 
 func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
@@ -49,13 +50,7 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		var hit string
 		switch db {
 		case "passwd":
-			for _, line := range n.passwd[src] {
-				f := strings.Split(line, ":")
-				if f[0] == k || f[2] == k {
-					hit = line
-					break
-				}
-			}
+			hit = n.index(src)[k]
 		case "group":
 			hit = n.groups[k]
 		}
@@ -69,6 +64,27 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		return []byte(out.String()), exit2{}
 	}
 	return []byte(out.String()), nil
+}
+
+// index maps a source's names and UIDs to their lines, the first winning.
+func (n *fakeNSS) index(src string) map[string]string {
+	if n.byKey == nil {
+		n.byKey = map[string]map[string]string{}
+	}
+	if m, ok := n.byKey[src]; ok {
+		return m
+	}
+	m := map[string]string{}
+	for _, line := range n.passwd[src] {
+		f := strings.Split(line, ":")
+		for _, k := range []string{f[0], f[2]} {
+			if _, dup := m[k]; !dup {
+				m[k] = line
+			}
+		}
+	}
+	n.byKey[src] = m
+	return m
 }
 
 type exit2 struct{}
@@ -399,36 +415,54 @@ func TestHostCheckSymlink(t *testing.T) {
 func TestHostCheckWithoutGetent(t *testing.T) {
 	nss := cleanNSS()
 	nss.failAll = true
-	fsys := denyFs{fixture(t, cleanHost(), map[string]string{"/etc/sssd/sssd.conf": "[sssd]\n"}), "/etc/sssd/sssd.conf"}
+	fsys := denyFs{fixture(t, cleanHost(), map[string]string{"/etc/sssd/sssd.conf": "[sssd]\n"}), []string{"/etc/sssd/sssd.conf", "/home/alice/"}}
 	checks := runHost(&Host{Fs: fsys, Run: nss.run, Owner: rootOwner, UID: 1000})
 	if w := Worst(checks); w != Info {
 		t.Errorf("worst = %s, want info\n%s", w, report(checks))
 	}
 	last := checks[len(checks)-1]
-	if last.Name != NameUnread || !strings.Contains(last.Detail, "sssd.conf") || !strings.Contains(last.Detail, "uid 1000") {
+	if last.Name != NameUnread || !strings.Contains(last.Detail, "sssd.conf") || !strings.Contains(last.Detail, "uid 1000") ||
+		!strings.Contains(last.Detail, "1 home folder(s) (/home/alice)") {
 		t.Errorf("unread: %+v", last)
 	}
 }
 
-// denyFs refuses to open one path, as a file of root's mode 600 is to a
-// normal user.
+// denyFs refuses paths (a path, or a folder's contents when it ends in
+// "/"), as a file of root's mode 600 or a home of mode 700 is to a normal
+// user.
 type denyFs struct {
 	afero.Fs
-	path string
+	deny []string
+}
+
+func (d denyFs) denied(name string) bool {
+	for _, p := range d.deny {
+		if name == p || strings.HasSuffix(p, "/") && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d denyFs) Open(name string) (afero.File, error) {
-	if name == d.path {
+	if d.denied(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return d.Fs.Open(name)
 }
 
 func (d denyFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	if name == d.path {
+	if d.denied(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 	}
 	return d.Fs.OpenFile(name, flag, perm)
+}
+
+func (d denyFs) Stat(name string) (os.FileInfo, error) {
+	if d.denied(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrPermission}
+	}
+	return d.Fs.Stat(name)
 }
 
 // NSS is asked once for all owners, not once per owner.

@@ -2,12 +2,15 @@ package hostcheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
@@ -76,6 +79,9 @@ func (r *hostRun) engineHomes() []home {
 			visit(path.Join(root, e.Name()), 0)
 		}
 	}
+	if len(r.denied) > 0 {
+		r.note(fmt.Errorf("%d home folder(s) (%s)", len(r.denied), andList(r.denied)))
+	}
 	return r.homes
 }
 
@@ -91,6 +97,9 @@ func (r *hostRun) engineHome(dir string) (*home, bool) {
 	}
 	if _, err := r.Fs.Stat(path.Join(dir, ".local")); err == nil {
 		looksHome = true
+	} else if errors.Is(err, fs.ErrPermission) {
+		r.denied = append(r.denied, dir)
+		return nil, true
 	}
 	units := path.Join(dir, ".config/systemd/user")
 	if entries, err := afero.ReadDir(r.Fs, units); err == nil {
@@ -133,6 +142,15 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 		keys = append(keys, h.key)
 	}
 	r.lookup(ctx, keys)
+	// Owners as written, each file's once: a name, or a UID.
+	owners := func(es []subid.Entry) map[string]bool {
+		m := make(map[string]bool, len(es))
+		for _, e := range es {
+			m[e.Owner] = true
+		}
+		return m
+	}
+	uidOwners, gidOwners := owners(r.sub.SubUID.Entries), owners(r.sub.SubGID.Entries)
 	var out []Check
 	for _, h := range homes {
 		u := r.users[h.key]
@@ -142,7 +160,8 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 		} else if n, err := strconv.ParseInt(h.key, 10, 64); err == nil {
 			uid = n
 		}
-		hasU, hasG := len(r.sub.SubUID.Of(name, uid)) > 0, len(r.sub.SubGID.Of(name, uid)) > 0
+		has := func(m map[string]bool) bool { return m[name] || uid >= 0 && m[strconv.FormatInt(uid, 10)] }
+		hasU, hasG := has(uidOwners), has(gidOwners)
 		if hasU && hasG {
 			continue
 		}
