@@ -22,9 +22,11 @@ HOST_WIN_MAX=4294901759
 
 # ---------------------------------------------------------------- /etc, saved and put back
 
-# host_save: copy what the scenario may change to $HOST_SAVE (once).
+# host_save: copy what the scenario may change to $HOST_SAVE (once; made
+# whole in $HOST_SAVE.tmp, then renamed, so a save is complete or absent).
 host_save() {
 	[ -d "$HOST_SAVE" ] && return 0
+	rm -rf "$HOST_SAVE.tmp"
 	mkdir -p "$HOST_SAVE.tmp/files"
 	local f
 	for f in $HOST_FILES; do
@@ -35,33 +37,37 @@ host_save() {
 			echo "$f" >>"$HOST_SAVE.tmp/absent"
 		fi
 	done
-	ls -A /etc/pam.d >"$HOST_SAVE.tmp/pam.d.list"
 	cp -a /etc/pam.d "$HOST_SAVE.tmp/pam.d"
-	[ -d /etc/sssd ] && cp -a /etc/sssd "$HOST_SAVE.tmp/sssd"
+	if [ -d /etc/sssd ]; then cp -a /etc/sssd "$HOST_SAVE.tmp/sssd"; else touch "$HOST_SAVE.tmp/no-sssd"; fi
 	touch "$HOST_SAVE.tmp/absent"
 	mv "$HOST_SAVE.tmp" "$HOST_SAVE"
 }
 
 # host_restore: put back what host_save copied and remove what the scenario
-# added (files that were absent, pam.d files, /etc/sssd, shadow's lock files).
+# added: files that were absent, the pam.d files it writes (devfix-e2e*),
+# /etc/sssd when there was none, shadow's lock files. The save is claimed by
+# a rename first: on a signal the scenario's trap and run.sh's clean-up both
+# get here, and only one may restore (the other finds nothing). Nothing in
+# /etc/pam.d is removed but the files named devfix-e2e*.
 host_restore() {
-	[ -d "$HOST_SAVE" ] || return 0
-	local f n
+	local saved=$HOST_SAVE.restoring.$BASHPID f
+	mv -T "$HOST_SAVE" "$saved" 2>/dev/null || return 0
 	for f in $HOST_FILES; do
-		if [ -e "$HOST_SAVE/files$f" ]; then
-			cp -a "$HOST_SAVE/files$f" "$f"
-		elif grep -qx "$f" "$HOST_SAVE/absent"; then
+		if [ -e "$saved/files$f" ]; then
+			cp -a "$saved/files$f" "$f"
+		elif grep -qxF "$f" "$saved/absent"; then
 			rm -f "$f"
 		fi
 	done
-	for n in $(ls -A /etc/pam.d); do
-		grep -qxF "$n" "$HOST_SAVE/pam.d.list" || rm -rf "/etc/pam.d/$n"
-	done
-	cp -a "$HOST_SAVE/pam.d/." /etc/pam.d/
-	rm -rf /etc/sssd
-	[ -d "$HOST_SAVE/sssd" ] && cp -a "$HOST_SAVE/sssd" /etc/sssd
+	rm -f /etc/pam.d/devfix-e2e*
+	[ -d "$saved/pam.d" ] && cp -a "$saved/pam.d/." /etc/pam.d/
+	if [ -d "$saved/sssd" ]; then
+		rm -rf /etc/sssd && cp -a "$saved/sssd" /etc/sssd
+	elif [ -f "$saved/no-sssd" ]; then
+		rm -rf /etc/sssd
+	fi
 	rm -f /etc/subuid.lock /etc/subgid.lock /etc/passwd.lock /etc/group.lock /etc/gshadow.lock /etc/shadow.lock
-	rm -rf "$HOST_SAVE"
+	rm -rf "$saved"
 }
 
 # host_begin: start a scenario: forget an earlier run's users, save /etc,
@@ -283,10 +289,13 @@ h_rounds() {
 	[ -f "$H_ROUND/done" ] && return 0
 	rm -rf "$H_ROUND"
 	mkdir -p "$H_ROUND/rc" "$H_ROUND/usermod"
-	# (In the background and waited for: under `||`, set -e would be off in it.)
-	local rc=0
-	( h_rounds_run ) >"$H_ROUND/out" 2>&1 &
-	wait $! || rc=$?
+	# (In the foreground, so that a signal reaches it before run.sh's clean-up
+	# runs; and not under `||`, where set -e would be off in it.)
+	local rc
+	set +e
+	( h_rounds_run ) >"$H_ROUND/out" 2>&1
+	rc=$?
+	set -e
 	sed 's/^/  | /' "$H_ROUND/out"
 	[ $rc = 0 ] || { fail "the login rounds could not run (exit $rc)"; return 1; }
 	touch "$H_ROUND/done"
@@ -367,7 +376,7 @@ h_other_logins() {
 }
 
 h2_logins() {
-	h_rounds || return 1
+	h_rounds   # (not under ||: see h_rounds)
 	local i u n bad=() starts=() s g c
 	for i in $(seq 1 $H_LOGINS); do
 		[ "$(cat "$H_ROUND/rc/1.$i")" = 0 ] || bad+=("$(h_user $i): $(tail -1 "$H_ROUND/rc/1.$i.out")")
@@ -399,7 +408,7 @@ h2_logins() {
 }
 
 h3_shadow() {
-	h_rounds || return 1
+	h_rounds   # (not under ||: see h_rounds)
 	local i u s f tries=0 done=0 s0 first
 	s0=$(cat "$H_ROUND/usermod/0")
 	for f in subuid subgid; do
@@ -427,7 +436,7 @@ h3_shadow() {
 }
 
 h4_again() {
-	h_rounds || return 1
+	h_rounds   # (not under ||: see h_rounds)
 	local i bad=()
 	for i in $(seq 1 $H_LOGINS); do
 		[ "$(cat "$H_ROUND/rc/2.$i")" = 0 ] || bad+=("$(h_user $i): $(tail -1 "$H_ROUND/rc/2.$i.out")")
