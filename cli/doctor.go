@@ -37,7 +37,7 @@ nothing.`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var format, eng string
 			fs.StringVar(&format, "format", "text", "output format: text or json")
-			fs.StringVar(&eng, "engine", "", "docker or podman (default: .devfix.jsonc's, else detected)")
+			engineFlag(fs, &eng)
 			return func(ctx context.Context, env *Env, args []string) int {
 				return runDoctor(ctx, env, format, eng, args)
 			}
@@ -54,7 +54,7 @@ func runDoctor(ctx context.Context, env *Env, format, eng string, args []string)
 		fmt.Fprintf(env.Stderr, "devfix doctor: %v\n", err)
 		return ExitBadInput
 	}
-	return printChecks(env, format, runDoctorChecks(ctx, env, s))
+	return printChecks(env, format, runDoctorChecks(ctx, env, s), hostcheck.Fail)
 }
 
 // reportUsage checks a report command's --format and that it has no
@@ -72,10 +72,11 @@ func reportUsage(env *Env, cmd, format string, args []string) bool {
 }
 
 // printChecks prints a report as text or JSON ({"checks": [...]}) and
-// returns the exit status: findings when a check failed.
-func printChecks(env *Env, format string, checks []check) int {
+// returns the exit status: findings when a check is at findingAt or worse
+// (doctor: fail; host check: warn, as lint counts warnings).
+func printChecks(env *Env, format string, checks []check, findingAt hostcheck.Status) int {
 	code := ExitOK
-	if hostcheck.Worst(checks) == hostcheck.Fail {
+	if hostcheck.AtLeast(hostcheck.Worst(checks), findingAt) {
 		code = ExitFindings
 	}
 	if format == "json" {
@@ -98,18 +99,25 @@ func printChecks(env *Env, format string, checks []check) int {
 	return code
 }
 
+// doctorOf is the doctor's view of the machine for the engine kind, from
+// the Env's facts (each read once a run).
+func doctorOf(env *Env, kind devcontainer.Engine) *hostcheck.Doctor {
+	return &hostcheck.Doctor{
+		Fs: env.Fs, Proc: env.procRoot(), Run: env.Run, LookPath: env.LookPath, LookupEnv: env.LookupEnv, Access: env.access,
+		UID: env.UID, GID: env.GID, UserName: env.userName(), Home: env.home(), Engine: kind,
+		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, Maps: env.Host,
+		Connection: env.engineDaemon, Connect: env.connect, Discovery: env.discovery(),
+		PortStart: env.portStart, DockerPath: env.vscodeDockerPath,
+	}
+}
+
 // runDoctorChecks runs the doctor: the repository's settings and the
 // engine chosen for it, the machine's checks (hostcheck), and the configs
 // under the current folder.
 func runDoctorChecks(ctx context.Context, env *Env, s *session) []check {
 	st, bad := settingsCheck(s)
 	kind, why := s.engineFor(ctx, st)
-	d := &hostcheck.Doctor{
-		Fs: env.Fs, Proc: env.procRoot(), Run: env.Run, LookPath: env.LookPath, LookupEnv: env.LookupEnv, Access: env.Access,
-		UID: env.UID, GID: env.GID, UserName: env.UserName, Home: env.home(), Engine: kind,
-		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, Maps: env.Host,
-		Connection: env.engineDaemon, Connect: env.connect, Discovery: env.discovery(),
-	}
+	d := doctorOf(env, kind)
 	engineCheck := check{Name: "engine", Status: statusOK, Detail: fmt.Sprintf("%s: %s", kind, why)}
 	steps := []hostcheck.Step{d.User,
 		func(context.Context) []check { return bad },
@@ -122,7 +130,7 @@ func runDoctorChecks(ctx context.Context, env *Env, s *session) []check {
 // settingsCheck reads the .devfix.jsonc of the current folder; one that
 // does not parse is a failed check with lint's own line.
 func settingsCheck(s *session) (*devcontainer.Settings, []check) {
-	st, err := s.settingsIn(".")
+	st, err := s.settingsHere()
 	if err != nil {
 		return nil, []check{{Name: "settings", Status: statusFail, Detail: err.Error(), Fix: "correct .devfix.jsonc where the message says"}}
 	}
@@ -143,7 +151,7 @@ func (env *Env) engineDaemon(ctx context.Context, kind devcontainer.Engine) (*en
 	return conn.Daemon(ctx)
 }
 
-// configs lints the configs under the current folder exactly as lint does:
+// configsCheck lints the configs under the current folder exactly as lint does:
 // the same session builds their options (flags, .devfix.jsonc, strategy).
 func configsCheck(ctx context.Context, env *Env, s *session) check {
 	c := check{Name: "configs", Status: statusOK}

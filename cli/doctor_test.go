@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	iofs "io/fs"
 	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 // A domain user: known to NSS (getent) but not to /etc/passwd, no
@@ -40,7 +43,7 @@ func TestDoctorDomainUser(t *testing.T) {
 		"FAIL kernel.apparmor_restrict_unprivileged_userns: 1",
 		"FAIL rootful socket: /var/run/docker.sock (the rootful daemon) is writable by you",
 		"FAIL /etc/passwd: no line for jdoe",
-		"fix: getent passwd jdoe | sudo tee -a /etc/passwd",
+		"fix: an admin sets default_shell = /bin/bash in /etc/sssd/sssd.conf",
 		"FAIL daemon: no Docker daemon answers",
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -72,4 +75,34 @@ func TestDoctorGrantAvoidsSSSD(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, r.stdout)
 		}
 	}
+}
+
+// As a user who cannot read sssd.conf (root's, mode 600), doctor says its
+// range was computed without it.
+func TestDoctorGrantSaysWhatItCouldNotRead(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "alice:100000:65536\n",
+	})
+	env.Fs = denyOpen{env.Fs, "/etc/sssd/sssd.conf"}
+	afero.WriteFile(env.Fs.(denyOpen).Fs, "/etc/sssd/sssd.conf", []byte("[sssd]\n"), 0o600)
+	env.UID, env.GID, env.UserName = 1551001108, 1551000513, "jdoe"
+	r := devfix(t, env, "doctor", "--engine", "docker")
+	if !strings.Contains(r.stdout, "fix: sudo devfix host grant jdoe   # adds jdoe:165536:65536 to /etc/subuid") ||
+		!strings.Contains(r.stdout, "sssd.conf: permission denied: as root, host grant reads it and may choose another start)") {
+		t.Errorf("report:\n%s", r.stdout)
+	}
+}
+
+// denyOpen refuses to open one path, as a normal user is refused a file of
+// root's mode 600.
+type denyOpen struct {
+	afero.Fs
+	path string
+}
+
+func (d denyOpen) Open(name string) (afero.File, error) {
+	if name == d.path {
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrPermission}
+	}
+	return d.Fs.Open(name)
 }

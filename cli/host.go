@@ -16,13 +16,12 @@ import (
 
 // hostCommand is the admin's side of a shared host.
 func hostCommand() command {
-	return command{name: "host", summary: "the admin's side of a shared host: subordinate IDs, the PAM profile",
+	return command{name: "host", summary: "the admin's side of a shared host: audit, subordinate IDs, the PAM profile",
 		about: `The admin's side of a shared host where developers run rootless Docker or Podman:
-subordinate UID/GID ranges for every developer (directory users included), given
-safely once or at each first login.`,
-		examples: []string{"sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
-		// Each subcommand is one row; `host check` adds its own here.
-		sub: []command{hostGrantCommand(), hostPAMProfileCommand(), hostCheckCommand()},
+an audit of the whole host, and subordinate UID/GID ranges for every developer
+(directory users included), given safely once or at each first login.`,
+		examples: []string{"sudo devfix host check", "sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
+		sub:      []command{hostCheckCommand(), hostGrantCommand(), hostPAMProfileCommand()},
 	}
 }
 
@@ -62,17 +61,6 @@ type hostGrant struct {
 	diff, pam bool
 }
 
-// hostPaths places the host's files under Env.HostRoot.
-func (env *Env) hostPaths() subid.Paths { return subid.Paths{Root: env.HostRoot} }
-
-// getentPath finds getent by absolute path: a PAM session has no PATH.
-func (env *Env) getentPath() string {
-	return subid.GetentPath(func(p string) bool {
-		fi, err := env.Fs.Stat(p)
-		return err == nil && !fi.IsDir()
-	})
-}
-
 func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "devfix host grant: "+format+"\n", a...)
@@ -100,40 +88,58 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 	if !g.diff && env.UID != 0 {
 		return fail(ExitBadInput, "must run as root: it writes /etc/subuid and /etc/subgid (sudo devfix host grant %s)", strings.Join(keys, " "))
 	}
-	// A first read, without the locks: refusals and --pam's skips cost no
-	// lock; the writer reads again under them.
-	h, err := subid.Load(env.Fs, env.hostPaths())
+	paths := env.hostPaths()
+	// --pam skips system users before anything else.
+	defs, err := subid.ReadLoginDefs(env.Fs, paths.LoginDefs())
 	if err != nil {
 		return fail(ExitBadInput, "%v", err)
 	}
-	if !h.NSS.Files() {
-		return fail(ExitFindings, "%s: subid is served by %q, not by the files: newuidmap, Podman and useradd read no line of /etc/subuid or /etc/subgid; give the ranges in that source (FreeIPA: ipa subid-generate)", h.NSS.Where, h.NSS.Source)
-	}
-	for _, e := range h.Unread {
-		if !g.diff {
-			return fail(ExitFindings, "%v: its IDs cannot be avoided", e)
-		}
-		fmt.Fprintf(env.Stderr, "devfix host grant: note: %v: the diff does not avoid its IDs (run as root)\n", e)
-	}
+	// Users are looked up before the locks: NSS may be slow (a directory
+	// server), the locks stop every useradd and passwd meanwhile.
 	getent := env.getentPath()
 	var users []subid.User
 	for _, k := range keys {
-		u, err := subid.LookupUser(ctx, env.Run, getent, k)
+		lctx, cancel := context.WithTimeout(ctx, getentTimeout)
+		u, err := subid.LookupUser(lctx, env.Run, getent, k)
+		cancel()
 		switch {
 		case errors.Is(err, subid.ErrUnknownUser):
 			return fail(ExitBadInput, "no user %q in the passwd database (getent passwd %s)", k, k)
 		case err != nil:
 			return fail(ExitBadInput, "%v", err)
 		}
-		if g.pam && (u.UID == 0 || u.UID < h.Defs.UIDMin) {
+		if g.pam && (u.UID == 0 || u.UID < defs.UIDMin) {
 			return ExitOK // root and system users: nothing to give
 		}
 		users = append(users, u)
 	}
 	o := subid.Options{Count: g.count}
+	// usable refuses a host whose files are not what programs read, or
+	// whose IDs could not all be read.
+	usable := func(h *subid.Host) error {
+		if !h.NSS.Files() {
+			return fmt.Errorf("%s: subid is served by %q, not by the files: newuidmap, Podman and useradd read no line of /etc/subuid or /etc/subgid; give the ranges in that source (FreeIPA: ipa subid-generate)", h.NSS.Where, h.NSS.Source)
+		}
+		for _, e := range h.Unread {
+			if !g.diff {
+				return fmt.Errorf("%v: its IDs cannot be avoided", e)
+			}
+			fmt.Fprintf(env.Stderr, "devfix host grant: note: %v: the diff does not avoid its IDs (run as root)\n", e)
+		}
+		return nil
+	}
+	var h *subid.Host
+	var done []subid.Allocation
 	if g.diff {
+		h, err = subid.Load(env.Fs, paths)
+		if err == nil {
+			err = usable(h)
+		}
 		before := []*subid.File{h.SubUID, h.SubGID}
-		if _, err := h.Grant(users, o); err != nil {
+		if err == nil {
+			_, err = h.Grant(users, o)
+		}
+		if err != nil {
 			return fail(grantFailure(err), "%v", err)
 		}
 		for i, f := range []*subid.File{h.SubUID, h.SubGID} {
@@ -143,17 +149,27 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 		}
 		return ExitOK
 	}
-	var done []subid.Allocation
-	err = subid.Writer{Paths: env.hostPaths(), Fs: env.Fs}.Update(ctx, func(h *subid.Host) error {
-		if !h.NSS.Files() {
-			return fmt.Errorf("%s: subid is served by %q, not by the files", h.NSS.Where, h.NSS.Source)
+	// Most logins are a user's second or later: when the files (renamed
+	// into place whole, so safe to read unlocked) already give everyone
+	// enough, nothing is locked or written.
+	if pre, err := subid.Load(env.Fs, paths); err == nil && usable(pre) == nil {
+		if all, err := pre.Grant(users, o); err == nil && !adds(all) {
+			h, done = pre, all
 		}
-		var err error
-		done, err = h.Grant(users, o)
-		return err
-	})
-	if err != nil {
-		return fail(grantFailure(err), "%v", err)
+	}
+	if done == nil {
+		err = subid.Writer{Paths: paths, Fs: env.Fs}.Update(ctx, func(locked *subid.Host) error {
+			h = locked
+			if err := usable(h); err != nil {
+				return err
+			}
+			var err error
+			done, err = h.Grant(users, o)
+			return err
+		})
+		if err != nil {
+			return fail(grantFailure(err), "%v", err)
+		}
 	}
 	if g.pam {
 		return ExitOK
@@ -171,6 +187,16 @@ func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "devfix host grant: note: SSSD domain %s (%s) has POSIX IDs and no max_id: devfix cannot keep ranges off its IDs; set max_id\n", d.Name, d.Where)
 	}
 	return ExitOK
+}
+
+// adds reports whether any allocation adds a line.
+func adds(as []subid.Allocation) bool {
+	for _, a := range as {
+		if a.SubUID.Add != nil || a.SubGID.Add != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // grantFailure is the exit status of an error: a malformed line or a name
@@ -269,7 +295,7 @@ func runPAMProfile(env *Env, install bool, bin string, args []string) int {
 	if err := env.Fs.MkdirAll(path.Dir(target), 0o755); err != nil {
 		return fail(ExitFindings, "%v", err)
 	}
-	if err := writeAtomic(env.Fs, target, target, []byte(profile)); err != nil {
+	if err := writeAtomic(env.Fs, env.UID, target, target, []byte(profile)); err != nil {
 		return fail(ExitFindings, "%v", err)
 	}
 	fmt.Fprintf(env.Stdout, "%s: written; turn it on with: sudo pam-auth-update --enable devfix\n", target)

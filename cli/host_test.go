@@ -88,8 +88,12 @@ func TestHostGrantWrites(t *testing.T) {
 	if got := hostRead(t, env, "/etc/subgid-"); got != "labdev:100000:65536" {
 		t.Errorf("backup %q", got)
 	}
-	// Again, by UID this time: nothing changes.
+	// Again, by UID this time: nothing changes, and nothing is locked.
+	os.Remove(filepath.Join(root, "etc/.pwd.lock"))
 	r = devfix(t, env, "host", "grant", "1551001108")
+	if _, err := os.Stat(filepath.Join(root, "etc/.pwd.lock")); err == nil {
+		t.Errorf("a grant with nothing to add took the lock")
+	}
 	if r.code != ExitOK || !strings.Contains(r.stdout, "dom.user already has 65536 IDs (65536 wanted)") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -130,11 +134,11 @@ func TestHostGrantRefusals(t *testing.T) {
 		{"no user", nil, 0, nil, ExitBadInput, "devfix host grant: name at least one user (run 'devfix host grant --help')\n"},
 		{"bad count", nil, 0, []string{"--count", "-5", "dom.user"}, ExitBadInput, "devfix host grant: --count -5: give a positive number of IDs\n"},
 		{"malformed", map[string]string{"/etc/subuid": "# ok\nlabdev 100000 65536\n"}, 0, []string{"dom.user"}, ExitBadInput,
-			"devfix host grant: /etc/subuid:2: expected owner:start:count, got \"labdev 100000 65536\"\n"},
+			"devfix host grant: ROOT/etc/subuid:2: expected owner:start:count, got \"labdev 100000 65536\"\n"},
 		{"nss module", map[string]string{"/etc/nsswitch.conf": "passwd: files sss\nsubid: sss\n"}, 0, []string{"dom.user"}, ExitFindings,
-			"devfix host grant: /etc/nsswitch.conf:2: subid is served by \"sss\", not by the files: newuidmap, Podman and useradd read no line of /etc/subuid or /etc/subgid; give the ranges in that source (FreeIPA: ipa subid-generate)\n"},
+			"devfix host grant: ROOT/etc/nsswitch.conf:2: subid is served by \"sss\", not by the files: newuidmap, Podman and useradd read no line of /etc/subuid or /etc/subgid; give the ranges in that source (FreeIPA: ipa subid-generate)\n"},
 		{"no room", map[string]string{"/etc/login.defs": "SUB_UID_MAX 150000\n"}, 0, []string{"dom.user"}, ExitFindings,
-			"devfix host grant: no free range of 65536 IDs for /etc/subuid between SUB_UID_MIN 100000 and SUB_UID_MAX 150000 outside the ranges there, local users and groups and SSSD's IDs: widen the window in login.defs, e.g. \"SUB_UID_MIN 2147483648\" and \"SUB_UID_MAX 4294967294\" (FreeIPA's, above SSSD's ID mapping)\n"},
+			"devfix host grant: no free range of 65536 IDs for ROOT/etc/subuid between SUB_UID_MIN 100000 and SUB_UID_MAX 150000 outside the ranges there, local users and groups and SSSD's IDs: widen the window in login.defs, e.g. \"SUB_UID_MIN 2147483648\" and \"SUB_UID_MAX 4294967294\" (FreeIPA's, above SSSD's ID mapping)\n"},
 	} {
 		fs := map[string]string{}
 		for k, v := range files {
@@ -143,13 +147,14 @@ func TestHostGrantRefusals(t *testing.T) {
 		for k, v := range c.files {
 			fs[k] = v
 		}
-		env := hostEnv(t, fs, domUser)
+		env := hostOSEnv(t, fs, domUser)
 		env.UID = c.uid
 		r := devfix(t, env, append([]string{"host", "grant"}, c.args...)...)
-		if r.code != c.code || r.stderr != c.want || r.stdout != "" {
-			t.Errorf("%s: exit %d\n%s\nwant %d\n%s", c.name, r.code, r.stderr, c.code, c.want)
+		want := strings.ReplaceAll(c.want, "ROOT", env.HostRoot)
+		if r.code != c.code || r.stderr != want || r.stdout != "" {
+			t.Errorf("%s: exit %d\n%s\nwant %d\n%s", c.name, r.code, r.stderr, c.code, want)
 		}
-		if read(t, env, "/etc/subgid") != "" {
+		if hostRead(t, env, "/etc/subgid") != "" {
 			t.Errorf("%s: written", c.name)
 		}
 	}
@@ -227,7 +232,7 @@ func TestHostHelpAndProfile(t *testing.T) {
 		t.Errorf("host alone: %d\n%s", r.code, r.stderr)
 	}
 	for _, args := range [][]string{{"host", "--help"}, {"help", "host"}} {
-		if r := devfix(t, env, args...); r.code != ExitOK || !strings.Contains(r.stdout, "Commands:\n  grant") {
+		if r := devfix(t, env, args...); r.code != ExitOK || !strings.Contains(r.stdout, "Commands:\n  check ") || !strings.Contains(r.stdout, "\n  grant ") {
 			t.Errorf("%v: %d\n%s", args, r.code, r.stdout)
 		}
 	}
@@ -267,7 +272,7 @@ func TestHostHelpAndProfile(t *testing.T) {
 func TestCompletionHasSubcommands(t *testing.T) {
 	env := memEnv(t, nil)
 	bash := devfix(t, env, "completion", "bash").stdout
-	if !strings.Contains(bash, `compgen -W "grant pam-profile check"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
+	if !strings.Contains(bash, `compgen -W "check grant pam-profile"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
 		t.Errorf("bash:\n%s", bash)
 	}
 	zsh := devfix(t, env, "completion", "zsh").stdout

@@ -20,7 +20,7 @@ source serves subid, /etc/passwd lines another NSS source answers for, rootful
 Docker and the docker group, newuidmap/newgidmap, the kernel, cgroup
 delegation and linger. It changes nothing. As a normal user it checks what it
 can read and says what it could not.
-Exit status: 0 clean, 1 a check failed, 2 bad input.`,
+Exit status: 0 clean (ok and info only), 1 a warning or a failure, 2 bad input.`,
 		examples: []string{"sudo devfix host check", `sudo devfix host check --format json | jq '.checks[] | select(.status == "fail")'`},
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var format string
@@ -36,6 +36,6 @@ func runHostCheck(ctx context.Context, env *Env, format string, args []string) i
 	if !reportUsage(env, "devfix host check", format, args) {
 		return ExitBadInput
 	}
-	h := &hostcheck.Host{Fs: env.Fs, Proc: env.procRoot(), Run: env.Run, Owner: env.Owner, UID: env.UID}
-	return printChecks(env, format, hostcheck.Run(ctx, h.Steps()...))
+	h := &hostcheck.Host{Fs: env.Fs, Root: env.HostRoot, Proc: env.ProcRoot, Run: env.Run, Owner: env.Owner, UID: env.UID}
+	return printChecks(env, format, hostcheck.Run(ctx, h.Steps()...), hostcheck.Warn)
 }

@@ -1,34 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"strings"
 	"testing"
-
-	"github.com/spf13/pflag"
 )
 
-// hostCheck runs `devfix host check ARGS` through its command row, as the
-// command table does.
+// hostCheck runs `devfix host check ARGS` through the command table.
 func hostCheck(t *testing.T, env *Env, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env.Stdout, env.Stderr = &out, &errb
-	c := hostCheckCommand()
-	fs := newFlagSet(c)
-	body := c.setup(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return result{ExitOK, "", ""}
-		}
-		return result{ExitBadInput, "", err.Error()}
-	}
-	code := body(context.Background(), env, fs.Args())
-	return result{code, out.String(), errb.String()}
+	return devfix(t, env, append([]string{"host", "check"}, args...)...)
 }
 
 func hostFixture(t *testing.T, subuid string) *Env {
@@ -79,6 +63,10 @@ func TestHostCheckCommand(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no failed subid-overlap in:\n%s", r.stdout)
+	}
+	// A warning is a finding, as lint counts warnings.
+	if r := hostCheck(t, hostFixture(t, "alice:100000:1000\nbob:165536:65536\n")); r.code != ExitFindings || !strings.Contains(r.stdout, "WARN subid-range: alice holds 1000 IDs") {
+		t.Errorf("small range: exit %d\n%s", r.code, r.stdout)
 	}
 	for _, args := range [][]string{{"--format", "yaml"}, {"extra"}} {
 		if r := hostCheck(t, hostFixture(t, clean), args...); r.code != ExitBadInput || strings.Count(r.stderr, "\n") != 1 {

@@ -10,12 +10,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-// vscodeDockerPath is VS Code's dev.containers.dockerPath and the settings
-// file that set it.
-func (env *Env) vscodeDockerPath() (string, string) {
-	return vscode.DockerPath(env.Fs, env.home())
-}
-
 // editSettings runs edit over every VS Code settings file the user has:
 // with diff it prints the change, else it writes it (atomically, never
 // through a link that leaves the home folder). A file that does not parse,
@@ -38,8 +32,7 @@ func editSettings(env *Env, diff bool, verb string, edit func(path string, data 
 			code = max(code, ExitFindings)
 			continue
 		case err != nil:
-			fmt.Fprintf(env.Stderr, "%v (left as it is)\n", err)
-			code = max(code, ExitBadInput)
+			code = max(code, failed(env.Stderr, fmt.Errorf("%w (left as it is)", err)))
 			continue
 		case !changed:
 			fmt.Fprintf(env.Stdout, "%s: up to date\n", path)

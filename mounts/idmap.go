@@ -1,10 +1,8 @@
 package mounts
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -70,51 +68,6 @@ func ParseIDMap(text string) (IDMap, error) {
 
 // SubIDRange is one subordinate ID range.
 type SubIDRange struct{ Start, Count int64 }
-
-// SubIDEntry is one line of /etc/subuid or /etc/subgid.
-type SubIDEntry struct {
-	Owner string // a name or a numeric UID
-	SubIDRange
-	Line int
-}
-
-// ParseSubIDFile reads /etc/subuid or /etc/subgid: owner:start:count lines.
-func ParseSubIDFile(r io.Reader) ([]SubIDEntry, error) {
-	var out []SubIDEntry
-	sc := bufio.NewScanner(r)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ":")
-		if len(f) != 3 || f[0] == "" {
-			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
-		}
-		start, err1 := strconv.ParseInt(f[1], 10, 64)
-		count, err2 := strconv.ParseInt(f[2], 10, 64)
-		if err1 != nil || err2 != nil || start < 0 || count <= 0 {
-			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
-		}
-		out = append(out, SubIDEntry{Owner: f[0], SubIDRange: SubIDRange{start, count}, Line: n})
-	}
-	return out, sc.Err()
-}
-
-// RangesFor returns the ranges of the user, matched by name or by UID, in
-// file order.
-func RangesFor(entries []SubIDEntry, name string, uid int64) []SubIDRange {
-	id := strconv.FormatInt(uid, 10)
-	var out []SubIDRange
-	for _, e := range entries {
-		if (name != "" && e.Owner == name) || e.Owner == id {
-			out = append(out, e.SubIDRange)
-		}
-	}
-	return out
-}
 
 // rootlessMap is the map RootlessKit sets up: container 0 is the host user,
 // container 1… are the subordinate ranges in order.

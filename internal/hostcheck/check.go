@@ -65,6 +65,9 @@ func Worst(checks []Check) Status {
 	return worst
 }
 
+// AtLeast reports whether s is as bad as min or worse.
+func AtLeast(s, min Status) bool { return rank(s) >= rank(min) }
+
 func rank(s Status) int {
 	switch s {
 	case Info:

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
@@ -33,8 +32,15 @@ type Doctor struct {
 	LookPath func(string) (string, error) // programs on PATH
 	// LookupEnv reads the user's environment (HOME, DOCKER_HOST).
 	LookupEnv func(string) (string, bool)
-	// Access checks write access to a path as the user (nil: access(2)).
+	// Access checks write access to a path as the user (nil: none can be
+	// checked).
 	Access func(path string) error
+	// PortStart is net.ipv4.ip_unprivileged_port_start, read once a run
+	// (nil or false: unknown).
+	PortStart func() (int, bool)
+	// DockerPath is VS Code's dev.containers.dockerPath and the settings
+	// file that sets it, read once a run (nil: none).
+	DockerPath func() (value, from string)
 
 	UID, GID int64
 	UserName string
@@ -86,6 +92,13 @@ func (d *Doctor) connect(ctx context.Context, eps []engine.Endpoint) (*engine.Da
 		return nil, errors.New("no engine connection")
 	}
 	return d.Connect(ctx, eps)
+}
+
+func (d *Doctor) dockerPath() (string, string) {
+	if d.DockerPath == nil {
+		return "", ""
+	}
+	return d.DockerPath()
 }
 
 func (d *Doctor) lookup(k string) (string, bool) {
@@ -192,7 +205,7 @@ func (d *Doctor) Podman(ctx context.Context) []Check {
 	out = append(out, uid)
 
 	vs := Check{Name: "VS Code dockerPath", Status: OK}
-	if p, from := vscode.DockerPath(d.Fs, d.Home); strings.Contains(p, "podman") {
+	if p, from := d.dockerPath(); strings.Contains(p, "podman") {
 		vs.Detail = fmt.Sprintf("dev.containers.dockerPath is %q (%s)", p, from)
 	} else if p != "" {
 		vs.Status, vs.Detail = Warn, fmt.Sprintf("dev.containers.dockerPath is %q (%s), not podman", p, from)
@@ -375,9 +388,19 @@ func (d *Doctor) grantFix(h *subid.Host, g subid.FileGrant, err error) string {
 	case g.Add == nil:
 		return cmd
 	}
-	return fmt.Sprintf("%s   # adds %s:%d:%d to %s: the lowest range outside every range, local user and group and SSSD domain", cmd, d.UserName, g.Add.Start, g.Add.Count, g.Path)
+	fix := fmt.Sprintf("%s   # adds %s:%d:%d to %s: the lowest range outside every range, local user and group and SSSD domain", cmd, d.UserName, g.Add.Start, g.Add.Count, g.Path)
+	if len(h.Unread) > 0 {
+		var what []string
+		for _, err := range h.Unread {
+			what = append(what, err.Error())
+		}
+		fix += " (devfix could not read " + strings.Join(what, "; ") + ": as root, host grant reads it and may choose another start)"
+	}
+	return fix
 }
 
+// NewUIDMap checks that newuidmap and newgidmap are installed, setuid or
+// with file capabilities.
 func (d *Doctor) NewUIDMap(ctx context.Context) Check {
 	c := Check{Name: "newuidmap", Status: OK}
 	var problems []string
@@ -424,6 +447,8 @@ func hasSetIDCaps(ctx context.Context, run run.Runner, p string) bool {
 	return err == nil && strings.Contains(string(out), "cap_set")
 }
 
+// Sysctls checks the kernel settings user namespaces need: unprivileged
+// clone, max_user_namespaces, and Ubuntu's AppArmor restriction.
 func (d *Doctor) Sysctls(context.Context) []Check {
 	var out []Check
 	proc := proc.Root(d.Proc)
@@ -459,6 +484,7 @@ func (d *Doctor) Sysctls(context.Context) []Check {
 	return out
 }
 
+// Cgroups checks cgroup v2 and the controllers delegated to the user.
 func (d *Doctor) Cgroups(context.Context) Check {
 	c := Check{Name: "cgroups"}
 	if _, err := d.Fs.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
@@ -487,9 +513,14 @@ func (d *Doctor) Cgroups(context.Context) Check {
 	return c
 }
 
+// Ports says which host ports a rootless engine cannot publish.
 func (d *Doctor) Ports(context.Context) Check {
 	c := Check{Name: "net.ipv4.ip_unprivileged_port_start", Status: OK}
-	n, ok := d.readInt(proc.Root(d.Proc) + "/sys/net/ipv4/ip_unprivileged_port_start")
+	var n int
+	ok := false
+	if d.PortStart != nil {
+		n, ok = d.PortStart()
+	}
 	if !ok {
 		c.Detail = "unknown"
 		return c
@@ -501,6 +532,7 @@ func (d *Doctor) Ports(context.Context) Check {
 	return c
 }
 
+// RootfulSocket fails when the user can write the rootful daemon's socket.
 func (d *Doctor) RootfulSocket(context.Context) Check {
 	c := Check{Name: "rootful socket", Status: OK}
 	const sock = "/var/run/docker.sock"
@@ -510,7 +542,7 @@ func (d *Doctor) RootfulSocket(context.Context) Check {
 	}
 	access := d.Access
 	if access == nil {
-		access = func(p string) error { return syscall.Access(p, 2) }
+		access = func(string) error { return errors.New("write access cannot be checked here") }
 	}
 	if err := access(sock); err != nil {
 		c.Detail = sock + " exists but you cannot write it"
@@ -522,13 +554,18 @@ func (d *Doctor) RootfulSocket(context.Context) Check {
 	return c
 }
 
+// Shell checks the user's login shell and, for Docker, that DOCKER_HOST
+// reaches the shell VS Code starts.
 func (d *Doctor) Shell(ctx context.Context) []Check {
 	login := shellenv.DetectLoginShell(ctx, d.Fs, d.Run, d.LookupEnv, d.UserName)
 	pw := Check{Name: "/etc/passwd", Status: OK, Detail: fmt.Sprintf("%s: %s", d.UserName, login.Passwd)}
 	if !login.PasswdFound {
 		pw.Status = Fail
 		pw.Detail = fmt.Sprintf("no line for %s (a domain/SSSD user): VS Code may start sh, which never reads ~/.bashrc, so DOCKER_HOST never reaches it", d.UserName)
-		pw.Fix = fmt.Sprintf("getent passwd %s | sudo tee -a /etc/passwd", d.UserName)
+		// Not a copy of the getent line into /etc/passwd: the files line
+		// always wins, so it hides the directory's later shell, home and
+		// UID changes (host check's passwd-copy warns about such copies).
+		pw.Fix = "an admin sets default_shell = /bin/bash in /etc/sssd/sssd.conf ([nss]; override_shell for everyone), not a copy of the getent line in /etc/passwd; devfix shellenv --install reaches sh meanwhile"
 	}
 	sh := Check{Name: "login shell", Status: OK}
 	sh.Detail = fmt.Sprintf("VS Code starts %s (getent: %s, /etc/passwd: %s, $SHELL: %s)", login.Effective, orNone(login.Getent), orNone(login.Passwd), orNone(login.Env))
@@ -610,13 +647,13 @@ func (d *Doctor) IDE(ctx context.Context) []Check {
 	}
 	want := VSCodeWant(d.Engine, d.wantDockerHost())
 	out = append(out, CheckServers(vscode.Servers(d.Fs, proc.Root(d.Proc), d.UID, d.Home), want)...)
-	out = append(out, d.contextCheck(ctx)...)
+	out = append(out, d.DockerContext(ctx)...)
 	return out
 }
 
-// contextCheck: a DOCKER_HOST that disagrees with the current docker context
-// wins over it silently; Python docker-compose v1 ignores contexts.
-func (d *Doctor) contextCheck(ctx context.Context) []Check {
+// DockerContext: a DOCKER_HOST that disagrees with the current docker
+// context wins over it silently; Python docker-compose v1 ignores contexts.
+func (d *Doctor) DockerContext(ctx context.Context) []Check {
 	if d.Engine == devcontainer.EnginePodman {
 		return nil
 	}

@@ -25,13 +25,12 @@ type Host struct {
 	Root string     // where / is on Fs ("" is /), for tests on a temp folder
 	Proc string     // the /proc root ("" is /proc under Root)
 	Run  run.Runner // helper programs (getent, getcap) by argv
-	// Owner reads a file's owner (nil: the OS's stat; on a memory
-	// filesystem nothing is known).
+	// Owner reads a file's owner (nil: unknown, and not checked).
 	Owner mounts.Owner
 	// UID is who runs the check: as a normal user, files only root may read
 	// are reported as unread (info).
 	UID int64
-	// Getent is getent's path (""  finds it under /usr/bin or /bin).
+	// Getent is getent's path ("": found under /usr/bin or /bin, else PATH).
 	Getent string
 }
 
@@ -54,8 +53,16 @@ const (
 	NameDockerGroup  = "docker-group"    // members of the docker group
 	NameNewUIDMap    = "newuidmap"       // newuidmap/newgidmap privileges, nosuid mounts
 	NameCgroups      = "cgroup-delegation"
-	NameUnread       = "unread" // what could not be read, as this user
+	NameLoginDefs    = "login-defs" // a malformed line of login.defs
+	NameUnread       = "unread"     // what could not be read, as this user
 )
+
+func (h *Host) owner(fi fs.FileInfo) (uid, gid int64, ok bool) {
+	if h.Owner == nil {
+		return 0, 0, false
+	}
+	return h.Owner(fi)
+}
 
 func (h *Host) p(abs string) string { return path.Join("/", h.Root, abs) }
 
@@ -78,7 +85,7 @@ func (h *Host) getent() string {
 type hostRun struct {
 	*Host
 	sub     *subid.Host
-	subErr  error
+	blind   []string            // subordinate ID files this user cannot read
 	users   map[string]resolved // getent passwd answers, by key as asked
 	unread  []string
 	homes   []home
@@ -102,11 +109,34 @@ func (h *Host) Steps() []Step {
 }
 
 func (r *hostRun) load(context.Context) []Check {
-	r.sub, r.subErr = subid.Load(r.Fs, subid.Paths{Root: r.Root})
+	r.sub, _ = subid.Load(r.Fs, subid.Paths{Root: r.Root})
 	for _, err := range r.sub.Unread {
 		r.note(err)
 	}
+	p := r.sub.Paths
+	for _, f := range []string{p.SubUID(), p.SubGID()} {
+		if _, err := afero.ReadFile(r.Fs, f); err != nil && !isNotExist(err) {
+			r.note(fmt.Errorf("%s: %v", f, fserr.Cause(err)))
+			r.blind = append(r.blind, f)
+		}
+	}
+	var le *subid.LineError
+	if _, err := subid.ReadLoginDefs(r.Fs, p.LoginDefs()); errors.As(err, &le) {
+		return []Check{{Name: NameLoginDefs, Status: Fail, Detail: err.Error() + ": shadow's defaults are used in its place",
+			Fix: fmt.Sprintf("correct line %d of %s (NAME VALUE)", le.Line, p.LoginDefs())}}
+	} else if err != nil && !isNotExist(err) {
+		r.note(fmt.Errorf("%s: %v", p.LoginDefs(), fserr.Cause(err)))
+	}
 	return nil
+}
+
+// unseen is the one check of a step that needs the subordinate ID files
+// when this user cannot read them ("" when it can).
+func (r *hostRun) unseen(name string) []Check {
+	if len(r.blind) == 0 {
+		return nil
+	}
+	return []Check{{Name: name, Status: Info, Detail: "not checked: " + strings.Join(r.blind, " and ") + " cannot be read as this user"}}
 }
 
 // note records an input that could not be read, for the last check.
@@ -134,6 +164,10 @@ func (r *hostRun) files(context.Context) []Check {
 		c := Check{Name: NameSubIDFile, Status: OK}
 		fi, err := mounts.Lstat(r.Fs, p)
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && !r.sub.NSS.Files():
+			c.Status, c.Detail = Info, fmt.Sprintf("%s does not exist; nothing reads it (subid: %s)", p, r.sub.NSS.Source)
+			out = append(out, c)
+			continue
 		case errors.Is(err, fs.ErrNotExist):
 			c.Status, c.Detail = Warn, p+" does not exist: no user has a range in it"
 			c.Fix = "sudo devfix host grant USER...   # creates it with each user's range"
@@ -149,11 +183,7 @@ func (r *hostRun) files(context.Context) []Check {
 			bad = append(bad, "is a symbolic link: shadow opens it with O_NOFOLLOW, so useradd, usermod and newuidmap fail (rootlesskit#259)")
 			c.Fix = fmt.Sprintf("replace the link by the file it points at: sudo cp --remove-destination \"$(readlink -f %s)\" %s", p, p)
 		} else {
-			owner := r.Owner
-			if owner == nil {
-				owner = mounts.StatOwner
-			}
-			if uid, gid, ok := owner(fi); ok && (uid != 0 || gid != 0) {
+			if uid, gid, ok := r.owner(fi); ok && (uid != 0 || gid != 0) {
 				c.Status = Fail
 				bad = append(bad, fmt.Sprintf("is owned by %d:%d, not root: that user can give anyone any IDs", uid, gid))
 				c.Fix = fmt.Sprintf("sudo chown root:root %s && sudo chmod 644 %s", p, p)
@@ -250,13 +280,39 @@ func (r *hostRun) owners0() []*owner {
 	return order
 }
 
-// ranges: each owner has a subuid and a subgid range, each of at least
+// byUser is owners0 with the lines of one user joined: a name and a UID
+// NSS says are the same user are one owner, named as NSS names it.
+func (r *hostRun) byUser(ctx context.Context) []*owner {
+	r.lookup(ctx, r.ownerKeys())
+	by := map[string]*owner{}
+	var order []*owner
+	for _, o := range r.owners0() {
+		key, name := "name:"+o.name, o.name
+		if u := r.users[o.name]; u.found {
+			key, name = "uid:"+strconv.FormatInt(u.uid, 10), u.name
+		}
+		if m, ok := by[key]; ok {
+			m.uid = append(m.uid, o.uid...)
+			m.gid = append(m.gid, o.gid...)
+			continue
+		}
+		m := &owner{name: name, uid: o.uid, gid: o.gid}
+		by[key] = m
+		order = append(order, m)
+	}
+	return order
+}
+
+// ranges: each user has a subuid and a subgid range, each of at least
 // 65536 IDs in one run.
-func (r *hostRun) ranges(context.Context) []Check {
+func (r *hostRun) ranges(ctx context.Context) []Check {
+	if c := r.unseen(NameSubIDRange); c != nil {
+		return c
+	}
 	const want = 65536
 	var out []Check
 	uidPath, gidPath := r.sub.SubUID.Path, r.sub.SubGID.Path
-	for _, o := range r.owners0() {
+	for _, o := range r.byUser(ctx) {
 		switch {
 		case len(o.gid) == 0:
 			out = append(out, Check{Name: NameSubIDRange, Status: Fail,
@@ -287,10 +343,19 @@ func (r *hostRun) ranges(context.Context) []Check {
 }
 
 // overlaps: two owners' ranges in one file share IDs.
-func (r *hostRun) overlaps(context.Context) []Check {
+func (r *hostRun) overlaps(ctx context.Context) []Check {
+	if c := r.unseen(NameSubIDOverlap); c != nil {
+		return c
+	}
+	r.lookup(ctx, r.ownerKeys())
 	var out []Check
 	for _, f := range []*subid.File{r.sub.SubUID, r.sub.SubGID} {
 		for _, o := range subid.Overlaps(f.Entries) {
+			// A name and a UID of one user (dom.user and 1551001108) are
+			// one owner: NSS says.
+			if a, b := r.users[o.A.Owner], r.users[o.B.Owner]; a.found && b.found && a.uid == b.uid {
+				continue
+			}
 			out = append(out, Check{Name: NameSubIDOverlap, Status: Fail,
 				Detail: fmt.Sprintf("%s: %s's range %s (line %d) overlaps %s's range %s (line %d): their containers have no separation, each can touch the other's files",
 					f.Path, o.A.Owner, o.A.Range, o.A.Line, o.B.Owner, o.B.Range, o.B.Line),
@@ -306,6 +371,9 @@ func (r *hostRun) overlaps(context.Context) []Check {
 // realIDs: a range over the IDs of local users and groups or of an SSSD
 // domain makes container IDs that are those users on disk and on NFS.
 func (r *hostRun) realIDs(context.Context) []Check {
+	if c := r.unseen(NameSubIDRealIDs); c != nil {
+		return c
+	}
 	taken := r.sub.Taken()
 	sort.Slice(taken, func(i, j int) bool { return taken[i].Start < taken[j].Start })
 	var out []Check
@@ -415,15 +483,23 @@ func isExit2(err error) bool {
 	return errors.As(err, &ec) && ec.ExitCode() == 2
 }
 
+// ownerKeys are the owners of both files, as written.
+func (r *hostRun) ownerKeys() []string {
+	var keys []string
+	for _, o := range r.owners0() {
+		keys = append(keys, o.name)
+	}
+	return keys
+}
+
 // owners: ranges whose owner NSS does not know (a deleted user: the range
 // is free to reuse, or a typo: the user has none).
 func (r *hostRun) owners(ctx context.Context) []Check {
-	os := r.owners0()
-	var keys []string
-	for _, o := range os {
-		keys = append(keys, o.name)
+	if c := r.unseen(NameSubIDOwner); c != nil {
+		return c
 	}
-	r.lookup(ctx, keys)
+	os := r.owners0()
+	r.lookup(ctx, r.ownerKeys())
 	var out []Check
 	var unknown int
 	for _, o := range os {

@@ -68,19 +68,29 @@ func (r *hostRun) dockerGroup(ctx context.Context) []Check {
 	getent := r.getent()
 	asked := false
 	if r.Run != nil && getent != "" {
-		out, err := r.Run(ctx, []string{getent, "group", "--", "docker"})
-		switch {
-		case err == nil:
-			asked = true
-			line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-			if f := strings.Split(line, ":"); len(f) == 4 {
-				gid, _ = strconv.ParseInt(f[2], 10, 64)
-				for _, m := range strings.Split(f[3], ",") {
-					add(strings.TrimSpace(m))
+		// NSS answers with the first source that knows the group; a
+		// directory's docker group behind /etc/group's is asked by name.
+		argvs := [][]string{{getent, "group", "--", "docker"}}
+		for _, src := range r.otherSources("group") {
+			argvs = append(argvs, []string{getent, "-s", src, "group", "--", "docker"})
+		}
+		for i, argv := range argvs {
+			out, err := r.Run(ctx, argv)
+			switch {
+			case err == nil:
+				line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+				if f := strings.Split(line, ":"); len(f) == 4 {
+					if gid < 0 {
+						gid, _ = strconv.ParseInt(f[2], 10, 64)
+					}
+					for _, m := range strings.Split(f[3], ",") {
+						add(strings.TrimSpace(m))
+					}
 				}
+				asked = asked || i == 0
+			case isExit2(err):
+				asked = asked || i == 0
 			}
-		case isExit2(err):
-			asked = true
 		}
 	}
 	if !asked {
@@ -143,11 +153,7 @@ func (r *hostRun) newuidmap(ctx context.Context) []Check {
 		if err != nil {
 			continue
 		}
-		owner := r.Owner
-		if owner == nil {
-			owner = mounts.StatOwner
-		}
-		uid, _, known := owner(fi)
+		uid, _, known := r.owner(fi)
 		setuid := fi.Mode()&fs.ModeSetuid != 0 && (!known || uid == 0)
 		caps := !setuid && hasSetIDCaps(ctx, r.Run, p)
 		switch {

@@ -52,7 +52,10 @@ func (n *fakeNSS) run(_ context.Context, argv []string) ([]byte, error) {
 		case "passwd":
 			hit = n.index(src)[k]
 		case "group":
-			hit = n.groups[k]
+			hit = n.groups[src+"/"+k]
+			if src == "" {
+				hit = n.groups[k]
+			}
 		}
 		if hit == "" {
 			missing = true
@@ -216,6 +219,11 @@ func TestHostCheckFindings(t *testing.T) {
 			wants: []want{{NameSubIDOverlap, Fail, "/etc/subuid: alice's range 100000-165535 (line 1) overlaps carol's range 100000-165535 (line 3)"}},
 		},
 		{
+			name:   "one user by name and by UID is not an overlap",
+			change: map[string]string{"/etc/subuid": "alice:100000:65536\nbob:165536:65536\n1000:120000:1000\n", "/etc/subgid": "alice:100000:65536\nbob:165536:65536\n1000:120000:1000\n"},
+			wants:  []want{{NameSubIDOverlap, OK, "no two owners' ranges overlap"}},
+		},
+		{
 			name:   "a range over a local user and over SSSD's ID mapping",
 			change: map[string]string{"/etc/passwd": cleanHost()["/etc/passwd"] + "svc:x:170000:170000::/srv:/usr/sbin/nologin\n", "/etc/sssd/sssd.conf": sssdAD},
 			wants: []want{
@@ -255,6 +263,18 @@ func TestHostCheckFindings(t *testing.T) {
 				{NameEngineRange, Info, "their ranges come from subid: sss"}},
 		},
 		{
+			name:   "no files, and NSS serves subid",
+			change: map[string]string{"/etc/subuid": "\x00delete", "/etc/subgid": "\x00delete", "/etc/nsswitch.conf": "subid: sss\n"},
+			wants: []want{{NameSubIDFile, Info, "/etc/subuid does not exist; nothing reads it (subid: sss)"},
+				{NameSubIDSource, Info, "subid: sss"}, {NameEngineRange, Info, "subid: sss"}},
+		},
+		{
+			name:   "no files",
+			change: map[string]string{"/etc/subuid": "\x00delete", "/etc/subgid": "\x00delete"},
+			wants: []want{{NameSubIDFile, Warn, "/etc/subuid does not exist: no user has a range in it"},
+				{NameEngineRange, Fail, "alice (/home/alice) set up a rootless engine (~/.local/share/containers) but has no range in /etc/subuid or /etc/subgid"}},
+		},
+		{
 			name:   "a copied directory user",
 			change: map[string]string{"/etc/nsswitch.conf": "passwd: files sss [NOTFOUND=return] extrausers\n", "/etc/passwd": cleanHost()["/etc/passwd"] + "dom.user:x:1551001108:1551001108::/home/dom.user:/bin/bash\n"},
 			nss: func(n *fakeNSS) {
@@ -282,6 +302,16 @@ func TestHostCheckFindings(t *testing.T) {
 			wants:  []want{{NameDockerGroup, Fail, "the docker group (GID 105) has dom.user, ci (primary group)"}},
 		},
 		{
+			name: "a directory's docker group behind /etc/group's",
+			change: map[string]string{"/etc/group": cleanHost()["/etc/group"] + "docker:x:105:\n",
+				"/etc/nsswitch.conf": "passwd: files\ngroup: files [SUCCESS=merge] extrausers\n"},
+			nss: func(n *fakeNSS) {
+				n.groups["docker"] = "docker:x:105:"
+				n.groups["extrausers/docker"] = "docker:x:105:dom.h6d"
+			},
+			wants: []want{{NameDockerGroup, Fail, "the docker group (GID 105) has dom.h6d"}},
+		},
+		{
 			name:   "newuidmap on a nosuid mount",
 			change: map[string]string{"/proc/self/mountinfo": "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 8:2 / /usr rw,nosuid,relatime - ext4 /dev/sda2 rw\n"},
 			wants:  []want{{NameNewUIDMap, Fail, "/usr/bin/newuidmap is on /usr, mounted nosuid"}},
@@ -306,6 +336,11 @@ func TestHostCheckFindings(t *testing.T) {
 			name:   "newuidmap on a nosuid mount whose path has a space",
 			change: map[string]string{"/proc/self/mountinfo": "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 8:2 / /usr\\040x rw - ext4 /dev/sda2 rw\n31 22 8:3 / /usr/bin rw,nosuid - ext4 /dev/sda3 rw\n"},
 			wants:  []want{{NameNewUIDMap, Fail, "/usr/bin/newuidmap is on /usr/bin, mounted nosuid"}},
+		},
+		{
+			name:   "a malformed login.defs",
+			change: map[string]string{"/etc/login.defs": "SUB_UID_MIN lots\n"},
+			wants:  []want{{NameLoginDefs, Fail, "/etc/login.defs:1: "}},
 		},
 		{
 			name:   "no Delegate drop-in",
@@ -477,5 +512,40 @@ func TestHostCheckAsksGetentOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d getent passwd runs, want 1: %v", n, nss.calls)
+	}
+}
+
+func TestWorstAndAtLeast(t *testing.T) {
+	cs := []Check{{Status: OK}, {Status: Info}, {Status: Warn}}
+	if w := Worst(cs); w != Warn {
+		t.Errorf("Worst = %s", w)
+	}
+	if Worst(nil) != OK || !AtLeast(Warn, Warn) || AtLeast(Info, Warn) || !AtLeast(Fail, Warn) {
+		t.Error("AtLeast")
+	}
+}
+
+// A normal user who cannot read /etc/subuid gets info for every check that
+// needs it, and the file named as unread; no check fails or passes on what
+// it could not see.
+func TestHostCheckUnreadableSubUID(t *testing.T) {
+	fsys := denyFs{fixture(t, cleanHost(), nil), []string{"/etc/subuid"}}
+	checks := runHost(&Host{Fs: fsys, Run: cleanNSS().run, Owner: rootOwner, UID: 1000})
+	if w := Worst(checks); w != Info {
+		t.Errorf("worst = %s\n%s", w, report(checks))
+	}
+	for _, name := range []string{NameSubIDRange, NameSubIDOverlap, NameSubIDRealIDs, NameSubIDOwner, NameEngineRange} {
+		n := 0
+		for _, c := range checks {
+			if c.Name == name {
+				n++
+				if c.Status != Info || !strings.Contains(c.Detail, "/etc/subuid cannot be read") {
+					t.Errorf("%s: %+v", name, c)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d %s checks", n, name)
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/subid"
-	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -42,10 +41,6 @@ func (r *hostRun) engineHomes() []home {
 		}
 		return nil
 	}
-	owner := r.Owner
-	if owner == nil {
-		owner = mounts.StatOwner
-	}
 	var visit func(dir string, depth int)
 	visit = func(dir string, depth int) {
 		h, isHome := r.engineHome(dir)
@@ -53,7 +48,7 @@ func (r *hostRun) engineHomes() []home {
 			fi, err := r.Fs.Stat(dir)
 			h.key = path.Base(dir)
 			if err == nil {
-				if uid, _, ok := owner(fi); ok && uid != 0 {
+				if uid, _, ok := r.owner(fi); ok && uid != 0 {
 					h.key = strconv.FormatInt(uid, 10)
 				}
 			}
@@ -133,6 +128,9 @@ func (r *hostRun) engineUsers(ctx context.Context) []Check {
 	homes := r.engineHomes()
 	if len(homes) == 0 {
 		return []Check{{Name: NameEngineRange, Status: OK, Detail: "no home folder under /home holds a rootless engine without ranges"}}
+	}
+	if c := r.unseen(NameEngineRange); c != nil {
+		return c
 	}
 	if !r.sub.NSS.Files() {
 		return []Check{{Name: NameEngineRange, Status: Info, Detail: fmt.Sprintf("%d home folder(s) hold a rootless engine; their ranges come from subid: %s, which devfix does not ask", len(homes), r.sub.NSS.Source)}}
@@ -218,7 +216,7 @@ func (r *hostRun) linger(ctx context.Context) []Check {
 // with "passwd: files …" the copy wins and hides the directory's later
 // shell, home and UID changes.
 func (r *hostRun) passwdCopies(ctx context.Context) []Check {
-	sources := r.passwdSources()
+	sources := r.otherSources("passwd")
 	if len(sources) == 0 {
 		return []Check{{Name: NamePasswdCopy, Status: OK, Detail: "nsswitch.conf's passwd: names no source besides the files"}}
 	}
@@ -267,15 +265,15 @@ func (r *hostRun) passwdCopies(ctx context.Context) []Check {
 	return out
 }
 
-// passwdSources are the NSS sources of nsswitch.conf's passwd: line other
-// than the local files.
-func (r *hostRun) passwdSources() []string {
+// otherSources are the NSS sources of nsswitch.conf's line for db
+// ("passwd", "group") other than the local files.
+func (r *hostRun) otherSources(db string) []string {
 	data, err := afero.ReadFile(r.Fs, r.sub.Paths.NSSwitch())
 	if err != nil {
 		return nil
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "passwd:")
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), db+":")
 		if !ok {
 			continue
 		}

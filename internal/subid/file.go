@@ -71,23 +71,26 @@ type File struct {
 // Parse parses a subordinate ID file. The File is never nil: it holds the
 // entries that parse; the error is the first malformed line, if any.
 func Parse(path string, data []byte) (*File, error) {
-	f := &File{Path: path, Data: data}
-	rest := data
-	for len(rest) > 0 {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+	f := &File{Path: path, Data: data, Entries: make([]Entry, 0, bytes.Count(data, []byte("\n"))+1)}
+	// One copy of the text: the owners are slices of it, not one string
+	// each (10,000 lines are parsed at every login).
+	text := string(data)
+	for off := 0; off < len(text); {
+		end := strings.IndexByte(text[off:], '\n')
+		next := off + end + 1
+		if end < 0 {
+			end, next = len(text)-off, len(text)
 		}
+		line := text[off : off+end]
+		off = next
 		f.lines++
-		e, what := parseLine(string(line))
+		e, ok, what := parseLine(line)
 		switch {
 		case what != "":
 			f.Malformed = append(f.Malformed, &LineError{Path: path, Line: f.lines, What: what})
-		case e != nil:
+		case ok:
 			e.Line = f.lines
-			f.Entries = append(f.Entries, *e)
+			f.Entries = append(f.Entries, e)
 		}
 	}
 	if len(f.Malformed) > 0 {
@@ -96,47 +99,48 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// parseLine returns the entry of a line, nil for a comment or a blank line,
-// or what is wrong with it.
-func parseLine(line string) (*Entry, string) {
+// parseLine returns the entry of a line (ok), nothing for a comment or a
+// blank line, or what is wrong with it.
+func parseLine(line string) (e Entry, ok bool, what string) {
 	trimmed := strings.TrimLeft(line, " \t")
-	if strings.TrimRight(trimmed, " \t") == "" || strings.HasPrefix(trimmed, "#") {
-		return nil, ""
+	if strings.TrimRight(trimmed, " \t") == "" || trimmed[0] == '#' {
+		return e, false, ""
 	}
 	if len(line) >= maxLine {
-		return nil, fmt.Sprintf("line is %d bytes long: shadow ignores lines of %d bytes or more", len(line), maxLine)
+		return e, false, fmt.Sprintf("line is %d bytes long: shadow ignores lines of %d bytes or more", len(line), maxLine)
 	}
-	f := strings.Split(line, ":")
-	if len(f) != 3 {
-		return nil, fmt.Sprintf("expected owner:start:count, got %q", line)
+	owner, rest, ok1 := strings.Cut(line, ":")
+	f1, f2, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || strings.IndexByte(f2, ':') >= 0 {
+		return e, false, fmt.Sprintf("expected owner:start:count, got %q", line)
 	}
-	if f[0] == "" {
-		return nil, fmt.Sprintf("empty owner in %q", line)
+	if owner == "" {
+		return e, false, fmt.Sprintf("empty owner in %q", line)
 	}
-	start, ok := decimal(f[1])
+	start, ok := decimal(f1)
 	if !ok {
-		return nil, fmt.Sprintf("start %q is not a decimal number", f[1])
+		return e, false, fmt.Sprintf("start %q is not a decimal number", f1)
 	}
-	count, ok := decimal(f[2])
+	count, ok := decimal(f2)
 	if !ok {
-		if strings.HasSuffix(f[2], "\r") {
-			return nil, "line ends in a carriage return (\\r): save the file with Unix line endings"
+		if strings.HasSuffix(f2, "\r") {
+			return e, false, "line ends in a carriage return (\\r): save the file with Unix line endings"
 		}
-		return nil, fmt.Sprintf("count %q is not a decimal number", f[2])
+		return e, false, fmt.Sprintf("count %q is not a decimal number", f2)
 	}
 	if count == 0 {
-		return nil, "count is 0"
+		return e, false, "count is 0"
 	}
 	if start >= MaxID || count > MaxID-start {
-		return nil, fmt.Sprintf("range %d+%d ends past the last ID, %d", start, count, MaxID-1)
+		return e, false, fmt.Sprintf("range %d+%d ends past the last ID, %d", start, count, MaxID-1)
 	}
-	return &Entry{Owner: f[0], Range: Range{start, count}}, ""
+	return Entry{Owner: owner, Range: Range{start, count}}, true, ""
 }
 
 // decimal parses digits only (no sign, no space, no 0x: containers/storage
 // reads the files in base 10) up to 2^32.
 func decimal(s string) (int64, bool) {
-	if s == "" || len(s) > 10 {
+	if len(s) == 0 || len(s) > 10 {
 		return 0, false
 	}
 	var n int64

@@ -1,9 +1,10 @@
 package subid
 
 import (
+	"cmp"
 	"fmt"
 	"path"
-	"sort"
+	"slices"
 
 	"github.com/spf13/afero"
 )
@@ -272,7 +273,7 @@ func (h *Host) busy(u User, skip func(*File, Entry) bool) []Range {
 	if u.GID >= 0 {
 		rs = append(rs, Range{u.GID, 1})
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	slices.SortFunc(rs, func(a, b Range) int { return cmp.Compare(a.Start, b.Start) })
 	merged := rs[:0]
 	for _, r := range rs {
 		if r.Count <= 0 {

@@ -36,8 +36,8 @@ const DefaultWait = 15 * time.Second
 // Only appends are written: every byte there stays.
 type Writer struct {
 	Paths
-	// Fs reads the inputs under the locks; nil is the OS's. The locks and
-	// writes are the OS's whatever Fs is.
+	// Fs reads the inputs under the locks: nil or the OS's (anything else
+	// is refused; the locks and writes are the OS's).
 	Fs afero.Fs
 	// Wait bounds the wait for /etc/.pwd.lock (0: DefaultWait).
 	Wait time.Duration
@@ -50,6 +50,11 @@ func (w Writer) Update(ctx context.Context, change func(h *Host) error) error {
 	fsys := w.Fs
 	if fsys == nil {
 		fsys = afero.NewOsFs()
+	}
+	if _, ok := fsys.(*afero.OsFs); !ok {
+		// The locks and the rename are the OS's: reading another
+		// filesystem under them would write what was never read.
+		return fmt.Errorf("%s: the writer needs the OS filesystem", w.SubUID())
 	}
 	unlock, err := w.lock(ctx)
 	if err != nil {

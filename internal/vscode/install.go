@@ -176,7 +176,7 @@ func Install(path string, data []byte, want Want) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := jsonc.Parse(path, body); err != nil {
-		return nil, false, fmt.Errorf("%s: internal error: the edited settings do not parse: %v", path, err)
+		return nil, false, fmt.Errorf("%s: %w: the edited settings do not parse: %v", path, source.ErrInternal, err)
 	}
 	return d.WithBOM(body), true, nil
 }
@@ -338,7 +338,7 @@ func Uninstall(path string, data []byte) ([]byte, bool, error) {
 		}
 		changed = true
 		if d, err = jsonc.Parse(path, d.WithBOM(body)); err != nil {
-			return nil, false, fmt.Errorf("%s: internal error: the edited settings do not parse: %v", path, err)
+			return nil, false, fmt.Errorf("%s: %w: the edited settings do not parse: %v", path, source.ErrInternal, err)
 		}
 	}
 	if !changed {
@@ -544,8 +544,13 @@ func undoInsert(d *jsonc.Doc, obj jsonc.Node, from int) ([]source.Edit, bool) {
 		end++
 	}
 	if onOwnLine {
+		// Insert put eol, indent and the members before the line break that
+		// ended P's line: that break must still follow them, or taking out
+		// the eol before them would join P's line (and a line comment on
+		// it) to what follows.
 		i := ks - len(ind) - len(eol)
-		if i <= prev.End() || ind != d.IndentOf(prev.KeyStart()) || !separated(b, kids[from:], ","+eol+ind) {
+		if i <= prev.End() || ind != d.IndentOf(prev.KeyStart()) || !separated(b, kids[from:], ","+eol+ind) ||
+			!(hasAt(b, end, "\n") || hasAt(b, end, "\r")) {
 			return nil, false
 		}
 		if trailing {
