@@ -228,7 +228,7 @@ h1_granted() {
 	# Rootless Podman: the user namespace has the range; the seed comes up
 	# (after devfix apply: the UID update cannot hold a UID this high).
 	run_as "$u" -- podman system migrate >/dev/null 2>&1 || true
-	out=$(run_as "$u" -- podman unshare cat /proc/self/uid_map 2>&1) || { fail "podman unshare failed as $u: $out"; return 1; }
+	out=$(run_as "$u" -- podman unshare cat /proc/self/uid_map 2>"$WORK/exec.err") || { fail "podman unshare failed as $u: $(tail -1 "$WORK/exec.err")"; return 1; }
 	echo "  podman's uid_map: $(echo $out)"
 	check "podman's uid_map has no '1 $start 65536': $out" grep -qE "^ *1 +$start +65536$" <<<"$out"
 	check "podman import as $u failed after the grant" run_as "$u" -- podman import -q "$ROOTFS_TAR" devfix-e2e/vscode:1 >/dev/null
