@@ -73,6 +73,7 @@ scenario 4 "--strategy acl: vscode stays and can write; the host user can edit a
 scenario 5 "a /var/run/docker.sock bind mount" s5_socket
 scenario 6 "devfix reclaim gives subuid-owned files back" s6_reclaim
 scenario 7 "a domain user (NSS only): doctor names what is missing; then shellenv --install reaches bash -ilc and sh -ilc" s7_domain
+scenario D "the cache of image facts follows the image, not its tag; an image seen before makes no container" d_cache
 scenario 8 "pre-commit hooks (devfix, devfix-fix) with Debian's pre-commit on a sample repository" s8_precommit
 scenario A1 "rootless Podman, a regular user: the seed works before and after apply, as vscode" pa1_regular
 scenario A2 "rootless Podman, a domain user (UID $DOM_UID): the seed fails before; keep-id:uid=1000 after apply" pa2_domain
