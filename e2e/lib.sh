@@ -14,7 +14,7 @@ die() { echo "e2e: $*" >&2; exit 1; }
 # ---------------------------------------------------------------- set-up
 
 install_packages() {
-	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose make)
+	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose make pamtester jq)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -28,6 +28,7 @@ T0=$(date +%s)
 . "$E2E/podman.sh"
 . "$E2E/compose.sh"
 . "$E2E/vscode.sh"
+. "$E2E/host.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and starts daemons); in CI it does"
 command -v apt-get >/dev/null || die "needs a Debian machine (apt-get)"
@@ -44,6 +45,7 @@ cleanup() {
 		sleep 1
 	fi
 	remove_docker_sock_link
+	host_cleanup   # before remove_domain_user: it puts back nsswitch.conf last
 	remove_user "$E2E_USER"
 	remove_user "$POD_USER"
 	remove_domain_user
@@ -80,6 +82,12 @@ scenario A4 "rootless Podman by its CLI: an image seen before runs no podman pro
 scenario B1 "Docker Compose on rootless: a user: vscode service with a docker.sock volume; root after apply, socket rewritten" cb1_root
 scenario B2 "Docker Compose, --strategy env: DEVFIX_DOCKER_SOCKET in the YAML; rootless with shellenv, rootful without" cb2_env
 scenario C "shellenv --install writes VS Code's settings (JSONC kept); doctor warns about a VS Code server to restart" c_vscode
+scenario H1 "host grant: a directory user (no passwd line) gets a range at 2^31 beside SSSD; its rootless Podman and Docker run the seed" h1_granted
+scenario H2 "$H_LOGINS directory users log in at once through pam_exec (host grant --pam): distinct ranges, no overlap, no lock left" h2_logins
+scenario H3 "usermod --add-subuids beside the logins: every range it reported done is still there; devfix allocates around it" h3_shadow
+scenario H4 "a second round of the same logins changes no byte of /etc/subuid or /etc/subgid" h4_again
+scenario H5 "host pam-profile: pam-auth-update --enable puts it before pam_systemd in common-session, a login gets a range, --remove takes it out" h5_profile
+scenario H6 "host check --format json names each seeded problem, and none of them on the clean host" h6_seeded
 
 echo
 log "e2e finished"
