@@ -20,9 +20,10 @@ import (
 // inspect` records ref → ID with the stamps of every file that decides what
 // ref resolves to (Podman's image index of the store, which podman rewrites
 // on pull, tag, untag, rm and load, and the files that decide short-name
-// resolution and where the store is). A later run whose fresh stats match
-// every stamp exactly (the image index is stamped last) knows the ID, and
-// with the image's facts cached it runs no podman at all. Anything else (a mismatch, a stat error, a corrupt
+// resolution and where the store is), and what the inspect said (user,
+// label, layer folders). A later run whose fresh stats match every stamp
+// exactly (the image index is stamped last) knows all that, and with the
+// image's /etc/passwd and /etc/group cached it runs no podman at all. Anything else (a mismatch, a stat error, a corrupt
 // entry) is a miss, and the run asks podman as before.
 
 // ctimeSlack is how much older than the inspect the image index must be
@@ -141,33 +142,32 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 	if !canStamp(fsys) {
 		return c.InspectImage(ctx, ref) // a memory file system: no stamp is sure
 	}
-	e, held := cache.GetName(c.store, ref)
-	held = held && stampsHold(fsys, append(resolutionFiles(d), e.Stamps[len(e.Stamps)-1].Path), e.Stamps)
-	if held {
+	if e, ok := cache.GetName(c.store, ref); ok && stampsHold(fsys, append(resolutionFiles(d), e.Stamps[len(e.Stamps)-1].Path), e.Stamps) {
+		img := Image{Found: true, ID: e.ID, User: e.User, Layers: e.Layers}
+		if e.Metadata != "" {
+			img.Labels = map[string]string{"devcontainer.metadata": e.Metadata}
+		}
 		if f, ok := cache.Get(c.store, e.ID); ok {
-			img := Image{Found: true, ID: f.ID, User: f.User}
-			if f.Metadata != "" {
-				img.Labels = map[string]string{"devcontainer.metadata": f.Metadata}
-			}
 			c.remember(ref, userFiles[0], orNil(f.Passwd, f.NoPasswd))
 			c.remember(ref, userFiles[1], orNil(f.Group, f.NoGroup))
-			c.mu.Lock()
-			if c.inspected == nil {
-				c.inspected = map[string]Image{}
-			}
-			c.inspected[ref] = img
-			c.mu.Unlock()
-			return img, nil
 		}
+		c.mu.Lock()
+		if c.inspected == nil {
+			c.inspected = map[string]Image{}
+		}
+		c.inspected[ref] = img
+		c.mu.Unlock()
+		return img, nil
 	}
 	conf, confOK := stampFiles(fsys, resolutionFiles(d)) // before the inspect: a change after it shows
 	start := c.pool.now()
 	img, err := c.InspectImage(ctx, ref)
-	if err != nil || !img.Found || img.ID == "" || !confOK || (held && e.ID == img.ID) {
-		return img, err // (an entry that holds: the facts are not cached, as under --strategy root)
+	if err != nil || !img.Found || img.ID == "" || !confOK {
+		return img, err
 	}
 	if index, ok := c.imageIndex(ctx, cli, img, start, cache); ok {
-		cache.PutName(c.store, ref, imagefacts.NameEntry{ID: img.ID, Stamps: append(conf, index)})
+		cache.PutName(c.store, ref, imagefacts.NameEntry{ID: img.ID, User: img.User, Metadata: img.Labels["devcontainer.metadata"],
+			Layers: img.Layers, Stamps: append(conf, index)})
 	}
 	return img, nil
 }
@@ -210,7 +210,7 @@ func (c *Conn) imageIndex(ctx context.Context, cli PodmanCLI, img Image, start t
 		} else {
 			return imagefacts.FileStamp{}, false // not overlay's layout: unsure
 		}
-	} else if index, ok = c.storeIndex(ctx, cli, img, cache); !ok {
+	} else if index, ok = c.storeIndex(ctx, cli, cache); !ok {
 		return imagefacts.FileStamp{}, false
 	}
 	stamps, ok := stampFiles(fsys, []string{index})
@@ -239,17 +239,12 @@ const storeIndexRef = "\x00image index"
 
 // storeIndex says where the store's image index is when the inspect names
 // no layer folders (vfs): from the store's entry while the files that
-// decide the store are unchanged, else from `podman info` on a run whose
-// image facts are cached already (a cold run makes a container, and is slow
-// enough; the next run asks).
-func (c *Conn) storeIndex(ctx context.Context, cli PodmanCLI, img Image, cache *imagefacts.Cache) (string, bool) {
+// decide the store are unchanged, else from `podman info`.
+func (c *Conn) storeIndex(ctx context.Context, cli PodmanCLI, cache *imagefacts.Cache) (string, bool) {
 	fsys := c.pool.Discovery.fs()
 	files := resolutionFiles(c.pool.Discovery)
 	if e, ok := cache.GetName(c.store, storeIndexRef); ok && filepath.IsAbs(e.ID) && stampsHold(fsys, files, e.Stamps) {
 		return e.ID, true
-	}
-	if _, ok := cache.Get(c.store, img.ID); !ok {
-		return "", false
 	}
 	conf, ok := stampFiles(fsys, files) // before podman reads them
 	if !ok {

@@ -24,12 +24,18 @@ type FileStamp struct {
 	Dev     uint64 `json:"dev,omitempty"`
 }
 
-// NameEntry says which image a reference named, and the files whose stamps
-// decide that: while each file's stamp is as recorded, the reference still
-// names ID.
+// NameEntry says which image a reference named, what its inspect said, and
+// the files whose stamps decide that: while each file's stamp is as
+// recorded, the reference still names ID.
 type NameEntry struct {
-	ID     string      `json:"id"`
-	Stamps []FileStamp `json:"stamps"`
+	ID string `json:"id"`
+	// User, Metadata and Layers are what the inspect said of the image:
+	// Config.User, the devcontainer.metadata label, and its overlay layer
+	// folders (which the image index names too).
+	User     string      `json:"user"`
+	Metadata string      `json:"metadata,omitempty"`
+	Layers   []string    `json:"layers,omitempty"`
+	Stamps   []FileStamp `json:"stamps"`
 }
 
 // nameEntry is a name-index file of the cache.
