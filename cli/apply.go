@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
@@ -34,7 +32,7 @@ Strategies:
           keep-id where it works, --userns=keep-id:uid=<uid>,gid=<gid> for a high host UID
 
 Exit status: 0 done, 1 findings without a fix remain (or --check found changes), 2 bad
-input or usage. With --diff only the patch goes to stdout (git apply takes it); findings
+input or usage, 3 an internal error (a bug in devfix). With --diff only the patch goes to stdout (git apply takes it); findings
 and notes go to stderr.`,
 		examples: []string{"devfix apply", "devfix apply --diff --strategy env", "devfix apply --diff | git apply --check", "devfix apply --check .   # in CI: exit 1 when a fix is missing"},
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
@@ -55,12 +53,12 @@ func runApply(ctx context.Context, env *Env, f lintFlags, diff, check bool, args
 		fmt.Fprintf(env.Stderr, "devfix apply: %v\n", err)
 		return ExitBadInput
 	}
-	a := &applyRun{env: env, s: newSession(env, f), fs: env.Fs, diff: diff, check: check, dry: diff || check}
+	a := &applyRun{env: env, s: newSession(env, f), diff: diff, check: check, dry: diff || check}
 	if a.dry {
 		// Nothing is written: the fixes land in memory over the real files,
 		// so each config sees what the configs before it changed (two may
 		// share a compose file), and each file is shown once, at the end.
-		a.fs = afero.NewCopyOnWriteFs(afero.NewReadOnlyFs(env.Fs), afero.NewMemMapFs())
+		a.s.fs = afero.NewCopyOnWriteFs(afero.NewReadOnlyFs(env.Fs), afero.NewMemMapFs())
 	}
 	code := ExitOK
 	// Each config is read just before it is fixed, after the writes for
@@ -75,7 +73,6 @@ func runApply(ctx context.Context, env *Env, f lintFlags, diff, check bool, args
 type applyRun struct {
 	env              *Env
 	s                *session
-	fs               afero.Fs // where configs are read and fixes land: env.Fs, or memory over it for a dry run
 	diff, check, dry bool
 
 	changed map[string]*pendingChange // by the path a write lands on (dry runs)
@@ -97,7 +94,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 		fmt.Fprintln(env.Stderr, fd.err)
 		return ExitBadInput
 	}
-	config, err := devcontainer.Load(ctx, a.fs, fd.path, env.LookupEnv)
+	config, err := a.s.load(ctx, fd.path)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitBadInput
@@ -109,8 +106,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 	}
 	res, err := devcontainer.FixConfig(ctx, config, co.Options)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return ExitBadInput
+		return failed(env.Stderr, err)
 	}
 	for _, n := range append(append([]string{}, co.notes...), res.Final.Notes...) {
 		fmt.Fprintf(env.Stderr, "%s: note: %s\n", fd.path, n)
@@ -147,7 +143,7 @@ func (a *applyRun) one(ctx context.Context, fd found) int {
 		}
 	} else {
 		for _, fc := range changed {
-			if err := writeAtomic(env.Fs, fc.File.Path, targets[fc.File.Path], fc.New); err != nil {
+			if err := writeAtomic(env.Fs, env.UID, fc.File.Path, targets[fc.File.Path], fc.New); err != nil {
 				fmt.Fprintln(env.Stderr, err)
 				return ExitBadInput
 			}
@@ -184,7 +180,7 @@ func (a *applyRun) stage(fc devcontainer.FileChange, target, root string) error 
 	}
 	p.now = fc.New
 	for _, name := range []string{fc.File.Path, target} {
-		if err := afero.WriteFile(a.fs, name, fc.New, 0o644); err != nil {
+		if err := afero.WriteFile(a.s.fs, name, fc.New, 0o644); err != nil {
 			return fmt.Errorf("%s: %w", fc.File.Path, err)
 		}
 	}
@@ -212,24 +208,6 @@ func (a *applyRun) report() int {
 		return ExitFindings
 	}
 	return ExitOK
-}
-
-// diffPath names a file in a diff so that git apply takes it: relative to
-// the working directory when the file is under it, else to the repository.
-func (env *Env) diffPath(path, root string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.ToSlash(path)
-	}
-	if wd := env.WorkDir; wd != "" {
-		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
-			return filepath.ToSlash(rel)
-		}
-	}
-	if rel, err := filepath.Rel(root, abs); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.ToSlash(strings.TrimPrefix(abs, "/"))
 }
 
 // runHostActions carries out the changes outside the files, by argv.

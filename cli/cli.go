@@ -12,13 +12,9 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/devfix/devfix/devcontainer"
-	"github.com/devfix/devfix/engine"
-	"github.com/devfix/devfix/internal/run"
-	"github.com/devfix/devfix/mounts"
-	"github.com/spf13/afero"
+	"github.com/devfix/devfix/internal/source"
 	"github.com/spf13/pflag"
 )
 
@@ -27,50 +23,19 @@ const (
 	ExitOK       = 0 // clean, or done
 	ExitFindings = 1 // findings, or --check found changes
 	ExitBadInput = 2 // bad input or usage
+	ExitInternal = 3 // devfix's own fault: a bug to report, not the input's
 )
 
-// Env is everything the CLI touches. Nil fields get real-world defaults from
-// OSEnv; tests set what they need.
-type Env struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
-	Fs             afero.Fs
-	LookupEnv      func(string) (string, bool)
-	// Engine returns the connection to the engine of a kind, made on first
-	// use; nil (or a nil result) means none is reachable.
-	Engine func(kind devcontainer.Engine) devcontainer.Images
-	// Host answers host questions (UID map, ACLs, owners); nil skips the
-	// checks that need it.
-	Host devcontainer.Host
-	// UID, GID and UserName are the host user running devfix.
-	UID, GID int64
-	UserName string
-	// ProcRoot is /proc ("" means /proc).
-	ProcRoot string
-	// Owner reads file owners (nil: from the OS's stat).
-	Owner mounts.Owner
-	// Access checks write access to path as the user (nil: access(2)).
-	Access func(path string) error
-	// RootlessSocket is the user's rootless Docker socket, PodmanSocket its
-	// Podman API socket ("" if none).
-	RootlessSocket, PodmanSocket string
-	// PortStart is net.ipv4.ip_unprivileged_port_start (0: 1024).
-	PortStart int
-	// Run runs a helper program by argv and returns its standard output.
-	Run run.Runner
-	// LookPath finds a program on PATH (nil: not found).
-	LookPath func(string) (string, error)
-	// WorkDir is the working directory ("" when unknown), for diff paths.
-	WorkDir string
-	// Connect connects to an engine's API (nil: engine.Connect, 2s a try).
-	Connect func(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error)
-}
-
-func (env *Env) connect(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error) {
-	if env.Connect != nil {
-		return env.Connect(ctx, eps)
+// failed prints err as one line and returns its exit status: ExitInternal,
+// with a line that says so, for an error that is devfix's fault
+// (source.ErrInternal), else ExitBadInput.
+func failed(w io.Writer, err error) int {
+	if errors.Is(err, source.ErrInternal) {
+		fmt.Fprintf(w, "devfix: %v (this is a bug in devfix, please report it)\n", err)
+		return ExitInternal
 	}
-	return engine.Connect(ctx, eps, 2*time.Second)
+	fmt.Fprintln(w, err)
+	return ExitBadInput
 }
 
 // command is one row of the command table: the table makes help, usage,
@@ -140,6 +105,7 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	case "--version":
 		name, args = "version", []string{"version"}
 	}
+	env.once() // before any goroutine of a command
 	c, ok := findCommand(name)
 	if !ok {
 		fmt.Fprintf(env.Stderr, "devfix: unknown command %q%s\n", name, didYouMean(name))
@@ -229,7 +195,7 @@ func usage(w io.Writer) {
 		fmt.Fprintln(w, "  "+e)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Exit status: 0 clean, 1 findings (or changes needed with --check), 2 bad input or usage.")
+	fmt.Fprintln(w, "Exit status: 0 clean, 1 findings (or changes needed with --check), 2 bad input or usage,\n3 an internal error (a bug in devfix).")
 	fmt.Fprintln(w, "Run 'devfix <command> --help' for a command's flags.")
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
@@ -60,6 +61,21 @@ func devfix(t *testing.T, env *Env, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// testEnv is the Env every test starts from: the files of fs and nothing
+// else. No variables, no engine connection, no helper program, no user
+// name, no file owners, no access checks: what a test does not set is
+// absent (an Env's nil fields mean absent), never the machine's.
+func testEnv(fs afero.Fs) *Env {
+	return &Env{Fs: fs, LookupEnv: func(string) (string, bool) { return "", false }}
+}
+
+// dial connects to the endpoints it is given: for tests whose engine is a
+// fake Engine API they started.
+func dial(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error) {
+	return engine.Connect(ctx, eps, time.Second)
+}
+
+// memEnv is testEnv on a memory filesystem holding files.
 func memEnv(t *testing.T, files map[string]string) *Env {
 	t.Helper()
 	fs := afero.NewMemMapFs()
@@ -68,7 +84,7 @@ func memEnv(t *testing.T, files map[string]string) *Env {
 			t.Fatal(err)
 		}
 	}
-	return &Env{Fs: fs}
+	return testEnv(fs)
 }
 
 func read(t *testing.T, env *Env, p string) string {
@@ -271,7 +287,7 @@ func TestSymlinks(t *testing.T) {
 	if err := os.Symlink("real.json", link); err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{Fs: afero.NewOsFs()}
+	env := testEnv(afero.NewOsFs())
 	if r := devfix(t, env, "apply", dir); r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

@@ -21,6 +21,7 @@ func TestLintReadsImageLabelFromDaemon(t *testing.T) {
 		}
 		return "", false
 	}
+	env.Connect = dial
 	env.connectEngines()
 	r := devfix(t, env, "lint", "/r")
 	want := `the remote user "vscode" (remoteUser in the devcontainer.metadata label of image "devfix-e2e/vscode-label:1")`
@@ -54,6 +55,7 @@ func TestLintWithoutDaemon(t *testing.T) {
 		}
 		return "", false
 	}
+	env.Connect = dial
 	env.connectEngines()
 	r := devfix(t, env, "lint", "/r")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "info: the container user is unknown") || !strings.Contains(r.stdout, "/nonexistent/docker.sock") {

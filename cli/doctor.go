@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/devfix/devfix/devcontainer"
@@ -51,7 +50,7 @@ nothing.`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var format, eng string
 			fs.StringVar(&format, "format", "text", "output format: text or json")
-			fs.StringVar(&eng, "engine", "", "docker or podman (default: .devfix.jsonc's, else detected)")
+			engineFlag(fs, &eng)
 			return func(ctx context.Context, env *Env, args []string) int {
 				return runDoctor(ctx, env, format, eng, args)
 			}
@@ -136,7 +135,7 @@ func (d doctor) run() []check {
 // settings reads the .devfix.jsonc of the current folder; one that does not
 // parse is a failed check with lint's own line.
 func (d doctor) settings() (*devcontainer.Settings, []check) {
-	st, err := d.s.settingsIn(".")
+	st, err := d.s.settingsHere()
 	if err != nil {
 		return nil, []check{{Name: "settings", Status: statusFail, Detail: err.Error(), Fix: "correct .devfix.jsonc where the message says"}}
 	}
@@ -367,7 +366,7 @@ func (d doctor) subids() []check {
 	free := mounts.NextFree(files["/etc/subuid"], files["/etc/subgid"], 65536)
 	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
 		c := check{Name: f}
-		ranges := mounts.RangesFor(files[f], d.env.UserName, d.env.UID)
+		ranges := mounts.RangesFor(files[f], d.env.userName(), d.env.UID)
 		var total int64
 		for _, r := range ranges {
 			total += r.Count
@@ -375,23 +374,23 @@ func (d doctor) subids() []check {
 		switch {
 		case len(ranges) == 0:
 			c.Status = statusFail
-			c.Detail = fmt.Sprintf("no range for %s (uid %d): the rootless engine cannot start (domain users get none from useradd", d.env.UserName, d.env.UID)
+			c.Detail = fmt.Sprintf("no range for %s (uid %d): the rootless engine cannot start (domain users get none from useradd", d.env.userName(), d.env.UID)
 			if d.kind == devcontainer.EnginePodman {
 				c.Detail += "; Podman reads only these files, not SSSD's subid"
 			}
 			c.Detail += ")"
-			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s   # the next free range in /etc/subuid and /etc/subgid", d.env.UserName, free, f)
+			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s   # the next free range in /etc/subuid and /etc/subgid", d.env.userName(), free, f)
 		case total < 65536:
 			c.Status = statusWarn
-			c.Detail = fmt.Sprintf("%s has %d subordinate IDs; images expect 65536 (UIDs above that fail to map)", d.env.UserName, total)
-			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s", d.env.UserName, free, f)
+			c.Detail = fmt.Sprintf("%s has %d subordinate IDs; images expect 65536 (UIDs above that fail to map)", d.env.userName(), total)
+			c.Fix = fmt.Sprintf("echo '%s:%d:65536' | sudo tee -a %s", d.env.userName(), free, f)
 		default:
 			c.Status = statusOK
-			c.Detail = fmt.Sprintf("%s has %d subordinate IDs from %d", d.env.UserName, total, ranges[0].Start)
+			c.Detail = fmt.Sprintf("%s has %d subordinate IDs from %d", d.env.userName(), total, ranges[0].Start)
 		}
 		for _, o := range mounts.Overlaps(files[f]) {
 			mine := func(e mounts.SubIDEntry) bool {
-				return e.Owner == d.env.UserName || e.Owner == strconv.FormatInt(d.env.UID, 10)
+				return e.Owner == d.env.userName() || e.Owner == strconv.FormatInt(d.env.UID, 10)
 			}
 			if mine(o.A) != mine(o.B) {
 				c.Status = statusWarn
@@ -516,7 +515,7 @@ func (d doctor) cgroups() check {
 
 func (d doctor) ports() check {
 	c := check{Name: "net.ipv4.ip_unprivileged_port_start", Status: statusOK}
-	n, ok := d.readInt(d.env.procRoot() + "/sys/net/ipv4/ip_unprivileged_port_start")
+	n, ok := d.env.portStart()
 	if !ok {
 		c.Detail = "unknown"
 		return c
@@ -535,11 +534,7 @@ func (d doctor) rootfulSocket() check {
 		c.Detail = sock + " does not exist: no rootful daemon to fall into"
 		return c
 	}
-	access := d.env.Access
-	if access == nil {
-		access = func(p string) error { return syscall.Access(p, 2) }
-	}
-	if err := access(sock); err != nil {
+	if err := d.env.access(sock); err != nil {
 		c.Detail = sock + " exists but you cannot write it"
 		return c
 	}
@@ -550,12 +545,12 @@ func (d doctor) rootfulSocket() check {
 }
 
 func (d doctor) shell() []check {
-	login := shellenv.DetectLoginShell(d.ctx, d.env.Fs, d.env.Run, d.env.LookupEnv, d.env.UserName)
-	pw := check{Name: "/etc/passwd", Status: statusOK, Detail: fmt.Sprintf("%s: %s", d.env.UserName, login.Passwd)}
+	login := shellenv.DetectLoginShell(d.ctx, d.env.Fs, d.env.Run, d.env.LookupEnv, d.env.userName())
+	pw := check{Name: "/etc/passwd", Status: statusOK, Detail: fmt.Sprintf("%s: %s", d.env.userName(), login.Passwd)}
 	if !login.PasswdFound {
 		pw.Status = statusFail
-		pw.Detail = fmt.Sprintf("no line for %s (a domain/SSSD user): VS Code may start sh, which never reads ~/.bashrc, so DOCKER_HOST never reaches it", d.env.UserName)
-		pw.Fix = fmt.Sprintf("getent passwd %s | sudo tee -a /etc/passwd", d.env.UserName)
+		pw.Detail = fmt.Sprintf("no line for %s (a domain/SSSD user): VS Code may start sh, which never reads ~/.bashrc, so DOCKER_HOST never reaches it", d.env.userName())
+		pw.Fix = fmt.Sprintf("getent passwd %s | sudo tee -a /etc/passwd", d.env.userName())
 	}
 	sh := check{Name: "login shell", Status: statusOK}
 	sh.Detail = fmt.Sprintf("VS Code starts %s (getent: %s, /etc/passwd: %s, $SHELL: %s)", login.Effective, orNone(login.Getent), orNone(login.Passwd), orNone(login.Env))
@@ -568,7 +563,7 @@ func (d doctor) shell() []check {
 	}
 	reach := check{Name: "DOCKER_HOST in VS Code's shell"}
 	want := d.wantDockerHost()
-	clean := []string{"HOME=" + d.env.home(), "USER=" + d.env.UserName, "LOGNAME=" + d.env.UserName, "PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb"}
+	clean := []string{"HOME=" + d.env.home(), "USER=" + d.env.userName(), "LOGNAME=" + d.env.userName(), "PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb"}
 	res := shellenv.Probe(d.ctx, login.Effective, clean, "DOCKER_HOST", 5*time.Second)
 	switch {
 	case res.Err != nil && res.Value == "":

@@ -31,8 +31,9 @@ func BenchmarkDoctor(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		fs := afero.NewOsFs()
-		env := &Env{Stdout: io.Discard, Stderr: io.Discard, Fs: fs, LookupEnv: lookup, Run: run.Argv,
-			UID: int64(os.Getuid()), GID: int64(os.Getgid()), UserName: "bench"}
+		env := testEnv(fs)
+		env.Stdout, env.Stderr, env.LookupEnv, env.Run, env.Connect = io.Discard, io.Discard, lookup, run.Argv, dial
+		env.UID, env.GID, env.UserName = int64(os.Getuid()), int64(os.Getgid()), "bench"
 		env.connectEngines()
 		Run(context.Background(), []string{"doctor"}, env)
 	}

@@ -3,40 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/pflag"
 )
-
-func (env *Env) who() mounts.Who {
-	xdg, _ := env.lookup("XDG_RUNTIME_DIR")
-	return mounts.Who{UID: env.UID, GID: env.GID, Name: env.UserName, XDGRuntimeDir: xdg}
-}
-
-func (env *Env) lookup(k string) (string, bool) {
-	if env.LookupEnv == nil {
-		return "", false
-	}
-	return env.LookupEnv(k)
-}
-
-// lookPath finds a program on PATH through Env.LookPath (none: not found).
-func (env *Env) lookPath(name string) (string, error) {
-	if env.LookPath == nil {
-		return "", exec.ErrNotFound
-	}
-	return env.LookPath(name)
-}
-
-func (env *Env) procRoot() string {
-	if env.ProcRoot == "" {
-		return "/proc"
-	}
-	return env.ProcRoot
-}
 
 func mapCommand() command {
 	return command{
@@ -140,10 +112,6 @@ func runReclaim(ctx context.Context, env *Env, dry bool, args []string) int {
 		fmt.Fprintln(env.Stderr, "devfix reclaim: no rootless Docker daemon of yours is running: start it (its user namespace does the chown), then run reclaim again")
 		return ExitBadInput
 	}
-	owner := env.Owner
-	if owner == nil {
-		owner = mounts.StatOwner
-	}
 	code := ExitOK
 	for _, p := range args {
 		abs, err := filepath.Abs(p)
@@ -152,7 +120,7 @@ func runReclaim(ctx context.Context, env *Env, dry bool, args []string) int {
 			code = ExitBadInput
 			continue
 		}
-		o := mounts.ReclaimOptions{Fs: env.Fs, Owner: owner, Maps: maps, HostUID: env.UID, HostGID: env.GID, DryRun: dry}
+		o := mounts.ReclaimOptions{Fs: env.Fs, Owner: env.owner, Maps: maps, HostUID: env.UID, HostGID: env.GID, DryRun: dry}
 		if !dry {
 			o.Chown = mounts.NsenterChowner(env.Run, maps.ChildPID)
 		}
@@ -169,7 +137,7 @@ func runReclaim(ctx context.Context, env *Env, dry bool, args []string) int {
 			code = ExitBadInput
 			continue
 		}
-		fmt.Fprintf(env.Stderr, "%s: %s %d file(s) to %s (uid %d)\n", p, verb, len(done), env.UserName, env.UID)
+		fmt.Fprintf(env.Stderr, "%s: %s %d file(s) to %s (uid %d)\n", p, verb, len(done), env.userName(), env.UID)
 	}
 	return code
 }

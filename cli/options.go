@@ -7,6 +7,7 @@ import (
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
 )
 
@@ -20,9 +21,15 @@ type lintFlags struct {
 
 func (f *lintFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.strategy, "strategy", "", "how to fix: root, env, acl or keepid (default: .devfix.jsonc's, else env for a config that already reads DEVFIX_* variables, else keepid under Podman, else root)")
-	fs.StringVar(&f.engine, "engine", "", "the engine the dev containers run on: docker or podman (default: .devfix.jsonc's, else detected)")
+	engineFlag(fs, &f.engine)
 	fs.BoolVar(&f.noInlineIgnores, "no-inline-ignores", false, "let devfix-ignore comments silence nothing (for CI policy)")
 	fs.BoolVar(&f.strict, "strict", false, "a user devfix could not learn (no engine, image not pulled) fails lint too (also \"strict\": true in .devfix.jsonc)")
+}
+
+// engineFlag registers --engine, with one help text for every command that
+// takes it (lint, apply, doctor, shellenv); the session decides with it.
+func engineFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "engine", "", "the engine the dev containers run on: docker or podman (default: .devfix.jsonc's, else detected)")
 }
 
 func (f *lintFlags) validate() error {
@@ -45,14 +52,23 @@ func (f *lintFlags) validate() error {
 // folder, and the engine decision. lint, apply and doctor build every
 // config's options through it, so they always agree.
 type session struct {
-	env      *Env
-	flags    lintFlags
+	env   *Env
+	flags lintFlags
+	// fs is where configs, the files they name and .devfix.jsonc are read:
+	// env.Fs, or for a dry-run apply the memory layer over it that holds
+	// the fixes so far. Loading and linting read this one.
+	fs       afero.Fs
 	settings map[string]*devcontainer.Settings // by folder
 	detected *engine.Detection
 }
 
 func newSession(env *Env, flags lintFlags) *session {
-	return &session{env: env, flags: flags, settings: map[string]*devcontainer.Settings{}}
+	return &session{env: env, flags: flags, fs: env.Fs, settings: map[string]*devcontainer.Settings{}}
+}
+
+// load reads one config from the session's filesystem.
+func (s *session) load(ctx context.Context, path string) (*devcontainer.Config, error) {
+	return devcontainer.Load(ctx, s.fs, path, s.env.LookupEnv)
 }
 
 // configOptions are what lint and apply need for one config.
@@ -67,12 +83,22 @@ func (s *session) settingsFor(path string) (*devcontainer.Settings, error) {
 	return s.settingsIn(filepath.Dir(path))
 }
 
+// settingsHere finds the .devfix.jsonc that governs the working directory,
+// for the commands that take no config path (doctor, shellenv).
+func (s *session) settingsHere() (*devcontainer.Settings, error) {
+	dir := s.env.WorkDir
+	if dir == "" {
+		dir = "."
+	}
+	return s.settingsIn(dir)
+}
+
 // settingsIn finds the .devfix.jsonc that governs a folder.
 func (s *session) settingsIn(dir string) (*devcontainer.Settings, error) {
 	st, ok := s.settings[dir]
 	if !ok {
 		var err error
-		if st, err = devcontainer.FindSettings(s.env.Fs, dir); err != nil {
+		if st, err = devcontainer.FindSettings(s.fs, dir); err != nil {
 			return nil, err
 		}
 		s.settings[dir] = st
@@ -105,10 +131,11 @@ func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (config
 		return configOptions{}, err
 	}
 	kind, why := s.engineFor(ctx, st)
+	port, _ := env.portStart()
 	o := &devcontainer.Options{
 		Engine: kind, EngineWhy: why,
-		Fs: env.Fs, LookupEnv: env.LookupEnv, Host: env.Host,
-		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, PortStart: env.PortStart,
+		Fs: s.fs, LookupEnv: env.LookupEnv, Host: env.Host,
+		RootlessSocket: env.RootlessSocket, PodmanSocket: env.PodmanSocket, PortStart: port,
 		NoInlineIgnores: s.flags.noInlineIgnores,
 	}
 	if env.Engine != nil {
@@ -122,13 +149,11 @@ func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (config
 		o.Strategy = devcontainer.Strategy(s.flags.strategy)
 	case st != nil && st.Strategy != "":
 		o.Strategy = st.Strategy
-	case cfg.UsesEnvStrategy():
-		o.Strategy = devcontainer.StrategyEnv
-		co.notes = append(co.notes, "reads DEVFIX_* variables: checked with strategy env")
-	case kind == devcontainer.EnginePodman:
-		o.Strategy = devcontainer.StrategyKeepID
 	default:
-		o.Strategy = devcontainer.StrategyRoot
+		var note string
+		if o.Strategy, note = devcontainer.DefaultStrategy(cfg, kind); note != "" {
+			co.notes = append(co.notes, note)
+		}
 	}
 	if st != nil {
 		o.Severities = st.Rules
@@ -180,7 +205,7 @@ func loadConfigs(ctx context.Context, env *Env, paths []string) []loaded {
 	for _, f := range findConfigs(env, paths) {
 		l := loaded{path: f.path, err: f.err}
 		if f.err == nil {
-			l.config, l.err = devcontainer.Load(ctx, env.Fs, f.path, env.LookupEnv)
+			l.config, l.err = newSession(env, lintFlags{}).load(ctx, f.path)
 		}
 		out = append(out, l)
 	}

@@ -24,24 +24,28 @@ import (
 // OSEnv is the real world: the process's streams, the OS filesystem and
 // environment, the container engine found the way the docker CLI (or
 // VS Code's dockerPath) finds it, and helper programs run by argv. Nothing
-// here costs more than a stat: connections are made when a rule needs one.
+// here costs more than a stat: the user's name (which may ask a directory
+// server), /proc and the engine are read when a command first needs them.
 func OSEnv() *Env {
-	fsys := afero.NewOsFs()
 	env := &Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Fs: fsys, LookupEnv: os.LookupEnv, Run: run.Argv, LookPath: exec.LookPath,
+		Stdout: os.Stdout, Stderr: os.Stderr,
+		Fs: afero.NewOsFs(), LookupEnv: os.LookupEnv, Run: run.Argv, LookPath: exec.LookPath,
+		ProcRoot: "/proc", Owner: mounts.StatOwner,
+		Access: func(p string) error { return syscall.Access(p, 2) }, // W_OK
+		Connect: func(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error) {
+			return engine.Connect(ctx, eps, 2*time.Second)
+		},
 	}
 	env.WorkDir, _ = os.Getwd()
 	env.UID, env.GID = int64(os.Getuid()), int64(os.Getgid())
-	env.UserName = userName(context.Background(), os.Getuid(), user.LookupId, env.Run, env.LookupEnv)
+	env.NameUser = func() string {
+		return userName(context.Background(), os.Getuid(), user.LookupId, env.Run, env.LookupEnv)
+	}
 	disc := env.discovery()
 	env.RootlessSocket = disc.RootlessSocket()
 	env.PodmanSocket = disc.PodmanSocket()
 	env.connectEngines()
 	env.Host = &osHost{env: env}
-	if b, err := afero.ReadFile(fsys, "/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
-		env.PortStart, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
 	return env
 }
 
@@ -64,42 +68,6 @@ func userName(ctx context.Context, uid int, lookupID func(string) (*user.User, e
 	}
 	name, _ := lookupEnv("USER")
 	return name
-}
-
-// rootlessDockerMayRun reports whether a rootless Docker daemon may serve
-// the user, so that its RootlessKit child, whose live map is the one to
-// trust, is worth looking for (without dockerd-rootless.sh's child_pid file
-// that means reading the status of every process): a rootless Docker socket
-// is in one of its usual places, or DOCKER_HOST or the docker context names
-// a daemon that is not Podman's. A Podman user has none of these; neither
-// does a rootless Docker user whose daemon is not there to be found.
-func (env *Env) rootlessDockerMayRun() bool {
-	if env.RootlessSocket != "" {
-		return true
-	}
-	host, _ := env.lookup("DOCKER_HOST")
-	if host == "" {
-		cur, err := env.discovery().CurrentContext()
-		if err != nil {
-			return true // a broken context: look, as before
-		}
-		host = cur.Host
-	}
-	return host != "" && !engine.IsPodmanHost(host)
-}
-
-func (env *Env) discovery() engine.Discovery {
-	return engine.Discovery{Fs: env.Fs, LookupEnv: env.LookupEnv, UID: int(env.UID), Home: env.home()}
-}
-
-// detectEngine decides which engine the user's dev containers run on.
-func (env *Env) detectEngine(ctx context.Context) engine.Detection {
-	in := engine.DetectInput{Discovery: env.discovery(), Run: env.Run, LookPath: env.LookPath}
-	if in.LookPath == nil {
-		in.LookPath = func(string) (string, error) { return "", exec.ErrNotFound }
-	}
-	in.DockerPath, in.DockerPathFrom = env.vscodeDockerPath()
-	return engine.Detect(ctx, in)
 }
 
 // connectEngines wires Engine to lazy connections to the engines found the
@@ -265,7 +233,7 @@ type osHost struct {
 	mapErr  error
 }
 
-func (h *osHost) User() (int64, string) { return h.env.UID, h.env.UserName }
+func (h *osHost) User() (int64, string) { return h.env.UID, h.env.userName() }
 
 func (h *osHost) IDMap() (mounts.IDMap, string, error) {
 	h.mapOnce.Do(func() {

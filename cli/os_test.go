@@ -65,9 +65,9 @@ func TestOSHostIDMap(t *testing.T) {
 		afero.WriteFile(mem, "/proc/11/uid_map", []byte("0 1000 1\n1 300000 65536\n"), 0o644)
 		afero.WriteFile(mem, "/proc/11/gid_map", []byte("0 1000 1\n1 300000 65536\n"), 0o644)
 		var opened []string
-		env := &Env{Fs: &openRecorder{Fs: mem, opened: &opened}, UID: 1000, GID: 1000, UserName: "dev",
-			RootlessSocket: rootlessSocket,
-			LookupEnv:      func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+		env := testEnv(&openRecorder{Fs: mem, opened: &opened})
+		env.UID, env.GID, env.UserName, env.RootlessSocket = 1000, 1000, "dev", rootlessSocket
+		env.LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 		return env, &opened
 	}
 	tests := []struct {

@@ -13,7 +13,6 @@ import (
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/vscode"
-	"github.com/devfix/devfix/mounts"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
@@ -44,7 +43,7 @@ environment: restart it (devfix doctor says which).`,
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var f shellenvFlags
 			fs.StringVar(&f.shell, "shell", "", "sh, bash, zsh or fish (default: your login shell)")
-			fs.StringVar(&f.engine, "engine", "", "docker or podman (default: detected)")
+			engineFlag(fs, &f.engine)
 			fs.BoolVar(&f.install, "install", false, "write the lines into your shell startup files and verify them")
 			fs.BoolVar(&f.uninstall, "uninstall", false, "remove what --install wrote")
 			fs.BoolVar(&f.context, "context", false, "create (if needed) and select a docker CLI context \"rootless\" instead (Docker only)")
@@ -89,7 +88,13 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
 		return ExitBadInput
 	}
-	kind, why := s.engineFor(ctx, nil)
+	// The engine lint decides for configs here: .devfix.jsonc counts.
+	st, err := s.settingsHere()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
+		return ExitBadInput
+	}
+	kind, why := s.engineFor(ctx, st)
 	vars, err := engineVars(ctx, env, kind)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devfix shellenv: %v\n", err)
@@ -102,7 +107,7 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 		}
 		return useContext(ctx, env, strings.TrimPrefix(vars.dockerHost, "unix://"))
 	}
-	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.UserName)
+	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.userName())
 	if f.install {
 		fmt.Fprintf(env.Stdout, "engine %s: %s\n", kind, why)
 		want := vscodeWant(kind, vars.dockerHost)
@@ -212,13 +217,6 @@ func rootlessDaemon(ctx context.Context, env *Env) (string, error) {
 	return sock, nil
 }
 
-func (env *Env) home() string {
-	if h, ok := env.lookup("HOME"); ok && h != "" {
-		return h
-	}
-	return "/"
-}
-
 // installTargets are the shells (by kind) whose startup files get the block.
 func installTargets(login shellenv.LoginShell, forced string) []string {
 	kind := forced
@@ -236,10 +234,6 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 	code := ExitOK
 	home := env.home()
 	kinds := installTargets(login, forced)
-	owner := env.Owner
-	if owner == nil {
-		owner = mounts.StatOwner
-	}
 	done := map[string]bool{}
 	for _, kind := range kinds {
 		for _, path := range shellenv.StartupFiles(env.Fs, home, kind) {
@@ -255,7 +249,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 			}
 			if err == nil {
 				if fi, serr := env.Fs.Stat(path); serr == nil {
-					if uid, _, ok := owner(fi); ok && uid != env.UID {
+					if uid, _, ok := env.owner(fi); ok && uid != env.UID {
 						fmt.Fprintf(env.Stderr, "%s: owned by uid %d, not by you: not touching it\n", path, uid)
 						code = ExitBadInput
 						continue
@@ -299,7 +293,7 @@ func verifyShells(ctx context.Context, env *Env, kinds []string, want shellenv.V
 			fmt.Fprintf(env.Stdout, "%s: not installed here, not verified\n", kind)
 			continue
 		}
-		clean := []string{"HOME=" + env.home(), "USER=" + env.UserName, "LOGNAME=" + env.UserName,
+		clean := []string{"HOME=" + env.home(), "USER=" + env.userName(), "LOGNAME=" + env.userName(),
 			"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=dumb", "SHELL=" + shell}
 		res := shellenv.Probe(ctx, shell, clean, want.Name, 10*time.Second)
 		switch {

@@ -31,22 +31,24 @@ func shellenvEnv(t *testing.T, rootless bool) (*Env, string) {
 	eng := enginetest.Start(t, enginetest.Config{Rootless: rootless, TCP: true})
 	home := t.TempDir()
 	fs := afero.NewOsFs()
-	env := &Env{Fs: fs, UID: int64(os.Getuid()), UserName: "dev", LookPath: shellsOnly,
-		RootlessSocket: filepath.Join(home, "docker.sock"),
-		// The fake listens on tcp: there Rootless decides, as /info says
-		// (on a unix socket the test's own uid would).
-		Connect: func(ctx context.Context, _ []engine.Endpoint) (*engine.Daemon, error) {
-			return engine.Connect(ctx, []engine.Endpoint{{Host: eng.Host, Source: "fake"}}, time.Second)
-		},
-		LookupEnv: func(k string) (string, bool) {
-			switch k {
-			case "HOME":
-				return home, true
-			case "SHELL":
-				return "/bin/bash", true
-			}
-			return "", false
-		}}
+	env := testEnv(fs)
+	env.UID, env.UserName, env.LookPath = int64(os.Getuid()), "dev", shellsOnly
+	env.Owner = mounts.StatOwner // the files are real
+	env.RootlessSocket = filepath.Join(home, "docker.sock")
+	// The fake listens on tcp: there Rootless decides, as /info says (on a
+	// unix socket the test's own uid would).
+	env.Connect = func(ctx context.Context, _ []engine.Endpoint) (*engine.Daemon, error) {
+		return engine.Connect(ctx, []engine.Endpoint{{Host: eng.Host, Source: "fake"}}, time.Second)
+	}
+	env.LookupEnv = func(k string) (string, bool) {
+		switch k {
+		case "HOME":
+			return home, true
+		case "SHELL":
+			return "/bin/bash", true
+		}
+		return "", false
+	}
 	return env, home
 }
 
@@ -186,5 +188,54 @@ func TestShellenvInstallCreatesNothingOutsideHome(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
 		t.Errorf("created %s outside the home", filepath.Join(elsewhere, entries[0].Name()))
+	}
+}
+
+// TestShellenvEngineFromSettings: in a folder whose .devfix.jsonc names the
+// engine, shellenv decides as lint does (it once ignored the settings and
+// detected: here that finds no engine and means Docker), and --engine wins
+// over both the same way.
+func TestShellenvEngineFromSettings(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/w/.devfix.jsonc":                   `{"engine": "podman"}`,
+		"/w/.devcontainer/devcontainer.json": `{"image": "alpine", "remoteUser": "root"}`,
+	})
+	env.WorkDir = "/w"
+	r := devfix(t, env, "lint", "--format", "json", "/w")
+	if !strings.Contains(r.stdout, `"engine": "podman"`) || !strings.Contains(r.stdout, `"engineWhy": "/w/.devfix.jsonc"`) {
+		t.Fatalf("lint did not take the settings' engine:\n%s%s", r.stdout, r.stderr)
+	}
+	r = devfix(t, env, "shellenv", "--shell", "sh")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "export "+devcontainer.EnvUserns+"=") {
+		t.Errorf("shellenv did not take the settings' engine (podman): exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = devfix(t, env, "shellenv", "--shell", "sh", "--engine", "docker")
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "no rootless Docker socket found") {
+		t.Errorf("--engine docker did not win over the settings: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	env.Fs.Remove("/w/.devfix.jsonc")
+	afero.WriteFile(env.Fs, "/w/.devfix.jsonc", []byte(`{"engine": "podmn"}`), 0o644)
+	r = devfix(t, env, "shellenv", "--shell", "sh")
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, `.devfix.jsonc:1:12: "engine" must be "docker" or "podman"`) {
+		t.Errorf("a bad .devfix.jsonc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestEngineFlagOneHelp: every command that takes --engine describes it
+// the same way.
+func TestEngineFlagOneHelp(t *testing.T) {
+	var want string
+	for _, name := range []string{"lint", "apply", "doctor", "shellenv"} {
+		r := devfix(t, memEnv(t, nil), "help", name)
+		i := strings.Index(r.stdout, "--engine")
+		if i < 0 {
+			t.Fatalf("%s has no --engine:\n%s", name, r.stdout)
+		}
+		line := strings.Join(strings.Fields(r.stdout[i:i+strings.Index(r.stdout[i:], "\n")]), " ")
+		if want == "" {
+			want = line
+		} else if line != want {
+			t.Errorf("%s: %q, lint: %q", name, line, want)
+		}
 	}
 }

@@ -22,7 +22,7 @@ func osRepo(t *testing.T, files map[string]string) (*Env, string) {
 		must(t, os.MkdirAll(filepath.Dir(full), 0o755))
 		must(t, os.WriteFile(full, []byte(data), 0o644))
 	}
-	return &Env{Fs: afero.NewOsFs()}, root
+	return testEnv(afero.NewOsFs()), root
 }
 
 // A link that leaves the repository is refused: exit 2, one line naming the
@@ -161,8 +161,8 @@ func TestDoctorAgreesWithLint(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("lint: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	env.Fs = afero.NewBasePathFs(env.Fs, "/r")
 	d := doctor{env: env, s: newSession(env, lintFlags{})}
-	d.env.Fs = afero.NewBasePathFs(env.Fs, "/r")
 	c := d.configs()
 	if c.Detail != "1 config(s), 0 finding(s)" || c.Status != statusOK {
 		t.Errorf("doctor: %+v, lint: clean", c)
@@ -224,7 +224,7 @@ func TestOfficialImagesOffline(t *testing.T) {
 	cfg := `{"image": "mcr.microsoft.com/devcontainers/typescript-node:20"}`
 	env := memEnv(t, map[string]string{"/r/.devcontainer.json": cfg})
 	r := devfix(t, env, "lint", "/r")
-	if r.code != ExitFindings || !strings.Contains(r.stdout, `the remote user "node" (remoteUser in the documented devcontainer.metadata label of official image "mcr.microsoft.com/devcontainers/typescript-node:20" (devfix's table: no engine answered))`) {
+	if r.code != ExitFindings || !strings.Contains(r.stdout, `the remote user "node" (remoteUser in the devcontainer.metadata label devfix knows for official image "mcr.microsoft.com/devcontainers/typescript-node:20", since no engine answered)`) {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}
 	env.Engine = engines(fakeImages{"mcr.microsoft.com/devcontainers/typescript-node:20": {Labels: map[string]string{"devcontainer.metadata": `[{"remoteUser":"root"}]`}}})

@@ -13,12 +13,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-// vscodeDockerPath is VS Code's dev.containers.dockerPath and the settings
-// file that set it.
-func (env *Env) vscodeDockerPath() (string, string) {
-	return vscode.DockerPath(env.Fs, env.home())
-}
-
 // vscodeWant is what the user's VS Code settings should say: the rootless
 // DOCKER_HOST for a Docker user, dockerPath podman for a Podman user.
 func vscodeWant(kind devcontainer.Engine, dockerHost string) vscode.Want {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/devfix/devfix/devcontainer"
-	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
 )
 
@@ -65,77 +63,14 @@ func realPath(fsys afero.Fs, path string) (string, error) {
 	return resolved, nil
 }
 
-// repoRoot is the repository a config belongs to: the nearest folder upward
-// holding .git, else the folder the user named (arg) — for a config file
-// named, the folder it belongs to (the parent of .devcontainer/) —
-// resolved through symbolic links.
-func (env *Env) repoRoot(configPath, arg string) string {
-	root, ok := devcontainer.RepoRoot(env.Fs, filepath.Dir(configPath))
-	if !ok {
-		root = arg
-		if fi, err := env.Fs.Stat(arg); err == nil && !fi.IsDir() {
-			root = devcontainer.LocalFolder(arg)
-		}
-	}
-	if r, err := realPath(env.Fs, root); err == nil {
-		return r
-	}
-	abs, _ := filepath.Abs(root)
-	return abs
-}
-
-// writeTarget is where a write to path lands (through symbolic links), or an
-// error when that is outside root (what names it: "the repository"): devfix
-// never writes outside the repository, whatever a link in it says.
-func (env *Env) writeTarget(path, root, what string) (string, error) {
-	target, err := realPath(env.Fs, path)
-	if err != nil {
-		return "", devcontainer.DescribeFileError(env.Fs, path, err)
-	}
-	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		if fi, lerr := mounts.Lstat(env.Fs, path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return "", fmt.Errorf("%s: a symbolic link to %s, outside %s %s: not written", path, target, what, root)
-		}
-		return "", fmt.Errorf("%s: resolves to %s, outside %s %s: not written", path, target, what, root)
-	}
-	return target, nil
-}
-
-// writeInRepo writes data to path atomically, but only inside the
-// repository that holds start.
-func (env *Env) writeInRepo(path string, data []byte, start string) error {
-	return env.writeInside(path, data, env.repoRoot(path, start), "the repository")
-}
-
-// writeInHome writes a file of the user's atomically, but only inside the
-// home folder.
-func (env *Env) writeInHome(path string, data []byte) error {
-	root, err := realPath(env.Fs, env.home())
-	if err != nil {
-		root = env.home()
-	}
-	return env.writeInside(path, data, root, "your home")
-}
-
-// writeInside writes data to path atomically, creating missing folders, when
-// its real place is inside root; nothing is created otherwise.
-func (env *Env) writeInside(path string, data []byte, root, what string) error {
-	target, err := env.writeTarget(path, root, what)
-	if err != nil {
-		return err
-	}
-	if err := env.Fs.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
-	}
-	return writeAtomic(env.Fs, path, target, data)
-}
-
 // writeAtomic replaces target's contents with data (or creates it, mode
 // 0644): a temp file in the same folder, fsync, the old mode (and owner,
 // where it can), rename. A read-only file is refused rather than replaced
 // behind its owner's back. Temp files a killed devfix left beside it are
-// removed first. path is the name the user knows, for messages.
-func writeAtomic(fsys afero.Fs, path, target string, data []byte) error {
+// removed first. path is the name the user knows, for messages; uid is the
+// user devfix runs as (Env.UID): as root it gives the new file the old
+// one's owner.
+func writeAtomic(fsys afero.Fs, uid int64, path, target string, data []byte) error {
 	mode := fs.FileMode(0o644)
 	fi, err := fsys.Stat(target)
 	switch {
@@ -174,7 +109,7 @@ func writeAtomic(fsys afero.Fs, path, target string, data []byte) error {
 	if err := fsys.Chmod(tmpName, mode); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if st, isUnix := statT(fi); isUnix && os.Getuid() == 0 {
+	if st, isUnix := statT(fi); isUnix && uid == 0 {
 		// Root fixing someone's file must not make it root's.
 		_ = fsys.Chown(tmpName, int(st.Uid), int(st.Gid))
 	}

@@ -53,7 +53,7 @@ func TestCorpus(t *testing.T) {
 		if !bytes.Equal(c.Bytes(), data) {
 			t.Errorf("%s: Bytes() is not the input", path)
 		}
-		for _, s := range Strategies {
+		for _, s := range strategies() {
 			o := corpusOptions(s)
 			Lint(ctx, c, o)
 			res, err := FixConfig(ctx, c, o)
@@ -142,7 +142,7 @@ func TestCorpusRepos(t *testing.T) {
 			}
 		}
 		for _, e := range []Engine{EngineDocker, EnginePodman} {
-			for _, s := range Strategies {
+			for _, s := range strategies() {
 				o := corpusOptions(s)
 				o.Fs, o.Engine = base, e
 				res, err := FixConfig(ctx, c, o)
@@ -159,5 +159,78 @@ func TestCorpusRepos(t *testing.T) {
 	t.Logf("%d compose configs: %d loaded, %d not loadable here (noted)", compose, loaded, notLoaded)
 	if compose < 50 || loaded < 45 {
 		t.Errorf("only %d of %d compose configs loaded", loaded, compose)
+	}
+}
+
+// TestCorpusOfflineUnknownIsNotAnError lints every corpus repository as a
+// new user would, offline (no engine answers), under each engine with its
+// default strategy: no finding that fails lint (error or warning) may rest
+// on a user or UID-update fact devfix could not learn. The one exception is
+// a UID too high for the subordinate range, which fails whatever the
+// image's label says.
+func TestCorpusOfflineUnknownIsNotAnError(t *testing.T) {
+	corpusFiles(t)
+	rows, err := os.ReadFile(filepath.Join(corpusDir, "repos", "MANIFEST.tsv"))
+	if err != nil {
+		t.Skipf("SKIPPED: no corpus repos at %s/repos", corpusDir)
+	}
+	ctx := context.Background()
+	hosts := map[string]*fakeHost{
+		"regular": {UID: 1001, Name: "dev", UIDMap: "0 1001 1\n1 165536 65536"},
+		"domain":  {UID: 1551001108, Name: "jdoe", UIDMap: "0 1551001108 1\n1 296608 65536"},
+	}
+	base := afero.NewReadOnlyFs(afero.NewOsFs())
+	checked := map[string]int{}
+	for _, row := range strings.Split(strings.TrimSpace(string(rows)), "\n")[1:] {
+		f := strings.Split(row, "\t")
+		path := filepath.Join(corpusDir, "repos", strings.TrimSuffix(f[0], ".jsonc"), f[2])
+		c, err := Load(ctx, base, path, nil)
+		if err != nil {
+			continue // the broken one, or a file not copied
+		}
+		for _, e := range []Engine{EngineDocker, EnginePodman} {
+			s := StrategyRoot
+			if e == EnginePodman {
+				s = StrategyKeepID
+			}
+			for hn, h := range hosts {
+				o := &Options{Engine: e, Strategy: s, Fs: base, Host: h}
+				res := Lint(ctx, c, o)
+				for _, d := range res.Diagnostics {
+					if d.Severity == SeverityInfo {
+						continue
+					}
+					var unknown string
+					fa := res.Facts
+					switch d.RuleID {
+					case ruleRemoteUser.ID, ruleACLWorkspace.ID, ruleACLGitSafeDirectory.ID:
+						if !fa.Remote.Known {
+							unknown = "the remote user"
+						}
+					case ruleContainerUser.ID:
+						if !fa.Container.Known && !strings.Contains(d.Message, "runArgs") {
+							unknown = "the container user"
+						}
+					case ruleUpdateRemoteUserUID.ID, rulePodmanKeepIDUID.ID:
+						switch {
+						case !fa.Remote.Known:
+							unknown = "the remote user"
+						case c.compose != nil:
+							// No keep-id for compose: a non-root user is a
+							// subordinate UID whatever the UID update does.
+						case !fa.UpdateUIDKnown && !strings.Contains(d.Message, "higher than your subordinate range"):
+							unknown = "the UID update"
+						}
+					}
+					checked[d.RuleID]++
+					if unknown != "" {
+						t.Errorf("%s (%s, %s host): %s is unknown, yet a %s: %s", path, e, hn, unknown, d.Severity, d)
+					}
+				}
+			}
+		}
+	}
+	if checked[ruleRemoteUser.ID] == 0 || checked[rulePodmanKeepIDUID.ID] == 0 {
+		t.Errorf("no user findings checked: %v", checked)
 	}
 }

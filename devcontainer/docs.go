@@ -42,7 +42,7 @@ func RuleEngines(r *Rule) []string {
 // RuleStrategies names the strategies a rule runs under.
 func RuleStrategies(r *Rule) []string {
 	var out []string
-	for _, s := range Strategies {
+	for _, s := range strategies() {
 		if r.AppliesTo(s) {
 			out = append(out, string(s))
 		}

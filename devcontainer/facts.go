@@ -57,8 +57,6 @@ type Options struct {
 	EngineWhy string
 	// Images answers image questions; nil means no engine is reachable.
 	Images Images
-	// NoDaemonReason says why Images is nil, for notes.
-	NoDaemonReason string
 	// Fs reads Dockerfiles, compose files and the workspace; nil means none
 	// can be read.
 	Fs afero.Fs
@@ -142,8 +140,12 @@ type Facts struct {
 	// Container is the user the container's main process runs as.
 	Container UserFact
 	// UpdateUID reports whether the CLI's updateRemoteUserUID step would
-	// run (Linux host), and UpdateUIDKnown whether that is certain.
+	// run (Linux host), and UpdateUIDKnown whether that is certain;
+	// UpdateUIDWhy then says what could not be read. Unknown is not off:
+	// a rule that needs the answer notes it and reports nothing it cannot
+	// stand behind.
 	UpdateUID, UpdateUIDKnown bool
+	UpdateUIDWhy              string
 	// Notes are things the user should know that are not findings.
 	Notes []string
 
@@ -200,6 +202,9 @@ type imageSide struct {
 	userAt  source.Loc
 	meta    metadata
 	metaSrc string
+	// metaWhy says why the label is unknown although the user is known (a
+	// Dockerfile's USER over a base image no engine answered for).
+	metaWhy string
 }
 
 // isRootUser reports whether a docker user spec (name, uid, name:group) is root.
@@ -273,28 +278,39 @@ func computeFacts(ctx context.Context, c *Config, o *Options) *Facts {
 		// Without the image's label the remote user is unknown: the label
 		// may name one.
 		f.Remote = UserFact{Why: img.why, At: f.ImageAt}
+	case img.metaWhy != "":
+		// The base image's label may name the remote user.
+		f.Remote = UserFact{Why: img.metaWhy, At: f.Container.At}
 	case f.Container.Known:
-		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user (" + f.Container.From + ")", Known: true, At: f.Container.At}
+		f.Remote = UserFact{Name: f.Container.Name, From: "the container's user, from " + f.Container.From, Known: true, At: f.Container.At}
 	default:
 		f.Remote = UserFact{Why: f.Container.Why, At: f.ImageAt}
 	}
 
 	// updateRemoteUserUID.
-	update, updateKnown := true, true
+	update, updateKnown, why := true, true, ""
 	if v, set := c.boolean("updateRemoteUserUID"); set {
 		update = v
 	} else if img.meta.UpdateRemoteUserUID != nil {
 		update = *img.meta.UpdateRemoteUserUID
 	} else if !img.known {
-		updateKnown = false
+		// The CLI's default is on, but the image's label may turn it off.
+		updateKnown, why = false, "the image's devcontainer.metadata label, which may turn it off, was not read: "+img.why
+	} else if img.metaWhy != "" {
+		updateKnown, why = false, "the label may turn it off: "+img.metaWhy
 	}
 	switch {
 	case !f.Remote.Known:
 		// Off (set so) is certain whoever the user is; on depends on it.
 		f.UpdateUID, f.UpdateUIDKnown = update, !update
+		f.UpdateUIDWhy = "the remote user is unknown: " + f.Remote.Why
 	default:
 		f.UpdateUID = update && !isRootUser(f.Remote.Name) && !isNumericUser(f.Remote.Name)
 		f.UpdateUIDKnown = updateKnown || !update || isRootUser(f.Remote.Name) || isNumericUser(f.Remote.Name)
+		f.UpdateUIDWhy = why
+	}
+	if f.UpdateUIDKnown {
+		f.UpdateUIDWhy = ""
 	}
 	if f.ImageAt.File == nil {
 		f.ImageAt = c.root().Loc()
@@ -355,7 +371,8 @@ func dockerfileSide(ctx context.Context, o *Options, f *Facts, path, dockerfile,
 			f.Image = res.BaseImage
 			base := inspectImage(ctx, o, res.BaseImage)
 			if !base.known {
-				f.Notes = append(f.Notes, fmt.Sprintf("the devcontainer.metadata label of base image %q is unknown: %s", res.BaseImage, base.why))
+				side.metaWhy = fmt.Sprintf("the devcontainer.metadata label of base image %q is unknown: %s", res.BaseImage, base.why)
+				f.Notes = append(f.Notes, side.metaWhy)
 			}
 			side.meta, side.metaSrc = base.meta, base.metaSrc
 		}
@@ -386,12 +403,8 @@ func unwrapPath(err error) error {
 func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
 	var why, short string // why the engine did not answer, in long and short
 	if o.Images == nil {
-		why = "no container engine is reachable"
-		if o.NoDaemonReason != "" {
-			why = o.NoDaemonReason
-		}
 		short = "no engine answered"
-		why = fmt.Sprintf("image %q was not inspected: %s", ref, why)
+		why = fmt.Sprintf("image %q was not inspected: no container engine is reachable", ref)
 	} else {
 		info, err := o.Images.InspectImage(ctx, ref)
 		var nd *NoDaemonError
@@ -418,8 +431,9 @@ func inspectImage(ctx context.Context, o *Options, ref string) imageSide {
 		}
 	}
 	if k, ok := knownImage(ref); ok {
-		src := fmt.Sprintf("the documented devcontainer.metadata label of official image %q (devfix's table: %s)", ref, short)
-		return imageSide{known: true, userSrc: fmt.Sprintf("Config.User of official image %q (none, as documented)", ref),
+		// One plain clause: a fact's source is quoted inside other messages.
+		src := fmt.Sprintf("the devcontainer.metadata label devfix knows for official image %q, since %s", ref, short)
+		return imageSide{known: true, userSrc: fmt.Sprintf("the documented Config.User of official image %q", ref),
 			meta: metadata{RemoteUser: k.remoteUser}, metaSrc: src}
 	}
 	return imageSide{why: why}

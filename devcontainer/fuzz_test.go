@@ -25,7 +25,7 @@ func FuzzLintApply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, s := range Strategies {
+		for _, s := range strategies() {
 			o := corpusOptions(s)
 			Lint(context.Background(), c, o)
 			res, err := FixConfig(context.Background(), c, o)

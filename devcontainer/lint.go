@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/devfix/devfix/internal/source"
@@ -29,7 +30,7 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 	res := Result{Facts: facts, Strategy: o.strategy()}
 	var notes []string
 	ran := map[string]bool{}
-	for _, r := range Rules() {
+	for _, r := range rulesByID() {
 		if !r.AppliesTo(res.Strategy) || !r.appliesToEngine(o.engine()) || o.Severities[r.ID] == SeverityOff {
 			continue
 		}
@@ -42,6 +43,7 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 	if !o.NoInlineIgnores {
 		res.Diagnostics = applyIgnores(c.commentSources(facts), res.Diagnostics, ran)
 	}
+	res.Diagnostics = dropAnswered(res.Diagnostics)
 	res.Diagnostics = o.overrideSeverities(res.Diagnostics)
 	res.Notes = append(append(res.Notes, facts.Notes...), notes...)
 	order := map[*source.File]int{}
@@ -59,6 +61,23 @@ func Lint(ctx context.Context, c *Config, o *Options) Result {
 		return a.RuleID < b.RuleID
 	})
 	return res
+}
+
+// dropAnswered drops the findings of a rule whose cause another rule's
+// finding already states (Rule.AnsweredBy): one cause, one finding.
+func dropAnswered(diags []Diagnostic) []Diagnostic {
+	reported := map[string]bool{}
+	for _, d := range diags {
+		reported[d.RuleID] = true
+	}
+	kept := diags[:0]
+	for _, d := range diags {
+		if r, ok := ruleByID(d.RuleID); ok && r.AnsweredBy != "" && reported[r.AnsweredBy] {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept
 }
 
 // overrideSeverities gives the findings of a rule .devfix.jsonc names the
@@ -148,8 +167,9 @@ func (r FixResult) HostActions() []HostAction {
 
 // FixConfig lints and applies fixes until none is left. Fixes are independent
 // edits of one baseline: those that conflict with an earlier fix wait for the
-// next round, which re-parses and re-lints every file. A result that would not
-// parse is an internal error and nothing is returned.
+// next round, which re-parses and re-lints every file. Every error it returns
+// is devfix's fault, not the input's: it wraps source.ErrInternal, and nothing
+// is returned.
 func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 	if o == nil {
 		o = &Options{}
@@ -183,6 +203,9 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 			if source.Conflicts(edits, fix.Edits) {
 				continue
 			}
+			if sameEdits(edits, fix.Edits) {
+				continue // an earlier fix makes these very edits: it is announced once
+			}
 			edits = append(edits, fix.Edits...)
 			chosen = append(chosen, fix)
 		}
@@ -197,7 +220,7 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 			return out, nil
 		}
 		if round == maxRounds {
-			return FixResult{}, fmt.Errorf("%s: internal error: fixes did not settle after %d rounds", c.Path, maxRounds)
+			return FixResult{}, fmt.Errorf("%s: %w: fixes did not settle after %d rounds", c.Path, source.ErrInternal, maxRounds)
 		}
 		next, err := cur.withEdits(ctx, o, edits)
 		if err != nil {
@@ -206,6 +229,16 @@ func FixConfig(ctx context.Context, c *Config, o *Options) (FixResult, error) {
 		out.Applied = append(out.Applied, chosen...)
 		cur = next
 	}
+}
+
+// sameEdits reports whether every edit of fix is already among edits.
+func sameEdits(edits, fix []source.Edit) bool {
+	for _, e := range fix {
+		if !slices.Contains(edits, e) {
+			return false
+		}
+	}
+	return true
 }
 
 // withEdits applies edits to the config's files and reads the result again.
@@ -235,7 +268,7 @@ func (c *Config) withEdits(ctx context.Context, o *Options, edits []source.Edit)
 		next, err = Load(ctx, overlay(o.Fs, changed), c.Path, o.LookupEnv)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: internal error: the fixed files would not parse (%v); nothing was written", c.Path, err)
+		return nil, fmt.Errorf("%s: %w: the fixed files would not parse (%v); nothing was written", c.Path, source.ErrInternal, err)
 	}
 	return next, nil
 }

@@ -2,8 +2,11 @@ package devcontainer
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/devfix/devfix/internal/source"
 )
 
 func mustParse(t *testing.T, cfg string) *Config {
@@ -108,5 +111,48 @@ func TestIgnoreOfRuleThatDidNotRun(t *testing.T) {
 	}
 	if got := lint(map[string]Severity{ruleHostNetwork.ID: SeverityOff, ruleUnusedIgnore.ID: SeverityOff}); len(got) != 0 {
 		t.Errorf("unused-ignore off: %q, want nothing", got)
+	}
+}
+
+// A fix whose edits an earlier fix of the round already makes adds
+// nothing: it is not applied (nor announced) a second time.
+func TestSameEdits(t *testing.T) {
+	f := &source.File{Path: "a.json"}
+	a := source.Edit{File: f, Start: 1, End: 3, New: "x"}
+	b := source.Edit{File: f, Start: 5, End: 5, New: "y"}
+	for _, tc := range []struct {
+		have, fix []source.Edit
+		want      bool
+	}{
+		{[]source.Edit{a, b}, []source.Edit{a}, true},
+		{[]source.Edit{a, b}, []source.Edit{b, a}, true},
+		{[]source.Edit{a}, []source.Edit{a, b}, false},
+		{nil, []source.Edit{a}, false},
+		{[]source.Edit{a}, []source.Edit{{File: f, Start: 1, End: 3, New: "z"}}, false},
+	} {
+		if got := sameEdits(tc.have, tc.fix); got != tc.want {
+			t.Errorf("sameEdits(%v, %v) = %v, want %v", tc.have, tc.fix, got, tc.want)
+		}
+	}
+}
+
+// Rules hands out copies: a caller that changes one changes nothing that
+// Lint runs.
+func TestRulesAreCopies(t *testing.T) {
+	for _, r := range Rules() {
+		r.Severity = SeverityOff
+		r.Strategies = append(r.Strategies[:0], "changed")
+		if len(r.Engines) > 0 {
+			r.Engines[0] = "changed"
+		}
+	}
+	for _, r := range Rules() {
+		if r.Severity == SeverityOff || slices.Contains(r.Strategies, "changed") || slices.Contains(r.Engines, "changed") {
+			t.Errorf("%s: a change to a copy reached the registry", r.ID)
+		}
+	}
+	c := mustParse(t, `{"image": "debian:12", "remoteUser": "vscode"}`)
+	if len(Lint(context.Background(), c, nil).Diagnostics) == 0 {
+		t.Error("no findings after the copies were changed")
 	}
 }

@@ -71,8 +71,9 @@ func (ip *imagePasswd) userWithUID(uid int64) (string, bool) {
 // user your host UID: the step must run, and no other image user may have
 // that UID already, or the CLI leaves the user alone (takenBy names that
 // user). Without the image's /etc/passwd, only root is known to hold a UID.
+// Callers decide what an unknown UpdateUID means before they ask.
 func (f *Facts) uidUpdate(ctx context.Context, o *Options, hostUID int64) (applies bool, takenBy string) {
-	if !f.UpdateUID || !f.UpdateUIDKnown {
+	if !f.UpdateUID {
 		return false, ""
 	}
 	name, _, _ := strings.Cut(f.Remote.Name, ":")

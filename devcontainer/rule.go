@@ -3,6 +3,7 @@ package devcontainer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -54,12 +55,14 @@ const (
 	StrategyKeepID Strategy = "keepid"
 )
 
-// Strategies lists every strategy, the default first.
-var Strategies = []Strategy{StrategyRoot, StrategyEnv, StrategyACL, StrategyKeepID}
+// strategies lists every strategy, the default first.
+func strategies() []Strategy {
+	return []Strategy{StrategyRoot, StrategyEnv, StrategyACL, StrategyKeepID}
+}
 
 // ParseStrategy checks a --strategy value.
 func ParseStrategy(s string) (Strategy, error) {
-	for _, st := range Strategies {
+	for _, st := range strategies() {
 		if string(st) == s {
 			return st, nil
 		}
@@ -84,6 +87,10 @@ type Rule struct {
 	// Reads lists the JSON pointers the rule looks at.
 	Reads []string
 	Check func(*Pass)
+	// AnsweredBy names a rule whose finding states this rule's cause and
+	// whose fix answers it too: where that rule reports (after ignores),
+	// this rule's findings are dropped, so one cause is reported once.
+	AnsweredBy string
 }
 
 // AppliesTo reports whether the rule runs under strategy s.
@@ -142,12 +149,27 @@ func registry() []*Rule {
 	}
 }
 
-// Rules returns every rule, sorted by ID.
+// Rules returns every rule, sorted by ID. Each is a copy: changing one
+// changes nothing in what devfix runs.
 func Rules() []*Rule {
+	var out []*Rule
+	for _, r := range rulesByID() {
+		c := *r
+		c.Strategies = slices.Clone(r.Strategies)
+		c.Engines = slices.Clone(r.Engines)
+		c.Reads = slices.Clone(r.Reads)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// rulesByID is the registry sorted by ID, built on first use; what Lint
+// runs. The rules are shared and never changed.
+var rulesByID = sync.OnceValue(func() []*Rule {
 	rs := registry()
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
 	return rs
-}
+})
 
 // ruleIndex maps each rule ID to its rule and its place in the registry,
 // built on first use.

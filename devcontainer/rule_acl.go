@@ -45,6 +45,11 @@ func remoteUID(p *Pass, hostUID int64) (uid int64, how string, ok bool) {
 		n, err := strconv.ParseInt(name, 10, 64)
 		return n, "numeric user", err == nil
 	}
+	if !f.UpdateUIDKnown {
+		// Your UID if the step runs, the image's if the label turns it off.
+		p.Note("cannot tell which UID %q has in the container: whether the CLI's UID update runs is unknown (%s)", u, f.UpdateUIDWhy)
+		return 0, "", false
+	}
 	applies, takenBy := f.uidUpdate(p.Ctx, p.Options, hostUID)
 	if applies {
 		return hostUID, "updateRemoteUserUID gives it your UID", true

@@ -49,7 +49,11 @@ func checkPodmanKeepIDUID(p *Pass) {
 			return // the service chose its own user namespace
 		}
 		if f.Remote.Known && !isRootUser(f.Remote.Name) {
-			p.Reportf(f.Remote.At, "the remote user %q (%s) writes the workspace as a subordinate UID: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From)
+			what := "writes the workspace as a subordinate UID"
+			if !c.bindsHostFolder(o) {
+				what = "is a subordinate UID (no host folder is bound now, but what it wrote to one bound later would not be yours)"
+			}
+			p.Reportf(f.Remote.At, "the remote user %q (%s) %s: the reference CLI adds --userns=keep-id for image and Dockerfile configs under Podman, not for compose; use --strategy root", f.Remote.Name, f.Remote.From, what)
 		}
 		return
 	}
@@ -68,7 +72,11 @@ func checkPodmanKeepIDUID(p *Pass) {
 		switch {
 		case last.Value == "keep-id": // what the CLI adds itself
 		case strings.HasPrefix(last.Value, "keep-id:"):
-			if v, set := c.boolean("updateRemoteUserUID"); set && !v {
+			if f.UpdateUIDKnown && !f.UpdateUID {
+				return // off, in devcontainer.json or the image's label
+			}
+			if !f.UpdateUIDKnown {
+				p.Note("whether the CLI's UID update runs for %q is unknown (%s): with keep-id:uid=… in \"runArgs\" it must be off; set \"updateRemoteUserUID\" to false to be sure", user, f.UpdateUIDWhy)
 				return
 			}
 			ownUID = true
@@ -84,9 +92,12 @@ func checkPodmanKeepIDUID(p *Pass) {
 	switch {
 	case ownUID:
 		why = "with keep-id:uid=… in \"runArgs\" the CLI's UID update must be off"
-	case !f.UpdateUID || !f.UpdateUIDKnown:
+	case f.UpdateUIDKnown && !f.UpdateUID:
 		why = fmt.Sprintf("\"updateRemoteUserUID\" is off, so %q keeps its image UID while keep-id makes your UID %d the container's %d", user, hostUID, hostUID)
 	default:
+		// On, or unknown (the CLI's default is on; the image's label may
+		// turn it off). Unknown is not off: only a UID that fails either
+		// way is reported.
 		m, _, err := o.Host.IDMap()
 		if err != nil {
 			p.Note("cannot tell whether your UID fits your subordinate range: %v", err)
@@ -95,6 +106,10 @@ func checkPodmanKeepIDUID(p *Pass) {
 		if !UIDUpdateFits(hostUID, m) {
 			why = fmt.Sprintf("your UID %d is higher than your subordinate range holds, so its UID update build fails (devcontainers/cli#1284)", hostUID)
 			break
+		}
+		if !f.UpdateUIDKnown {
+			p.Note("whether the CLI's UID update gives %q your UID is unknown (%s): if the label turns it off, keep-id cannot make %q you", user, f.UpdateUIDWhy, user)
+			return
 		}
 		if _, other := f.uidUpdate(p.Ctx, o, hostUID); other != "" {
 			why = fmt.Sprintf("image user %q already has your UID %d, so the CLI's UID update leaves %q alone", other, hostUID, user)

@@ -150,7 +150,10 @@ devfix knows the documented user without an engine.
 Strategy root sets "remoteUser": "root" (container root is you).
 Strategy env sets "remoteUser": "${localEnv:DEVFIX_REMOTE_USER:<original>}" so
 the same file keeps the original user on rootful Docker and becomes root where
-` + "`devfix shellenv`" + ` exports DEVFIX_REMOTE_USER=root.`,
+` + "`devfix shellenv`" + ` exports DEVFIX_REMOTE_USER=root. <original> is the
+user the config names, else the one devfix learned from the image's label, its
+USER or the compose service; where devfix could not learn it, the default is
+left empty, which gives back the image's user all the same.`,
 	Bad:   `{ "image": "mcr.microsoft.com/devcontainers/base:debian", "remoteUser": "vscode" }`,
 	Good:  `{ "image": "mcr.microsoft.com/devcontainers/base:debian", "remoteUser": "root" }`,
 	Check: checkRemoteUser,
@@ -159,7 +162,7 @@ the same file keeps the original user on rootful Docker and becomes root where
 func checkRemoteUser(p *Pass) {
 	c, f := p.Config, p.Facts
 	if p.Strategy == StrategyEnv {
-		checkEnvSetting(p, "remoteUser", EnvRemoteUser, "remote user", f.Remote)
+		checkEnvSetting(p, "remoteUser", EnvRemoteUser, "remote user", f.Remote, true)
 		return
 	}
 	n := c.top("remoteUser")
@@ -171,16 +174,43 @@ func checkRemoteUser(p *Pass) {
 		return
 	}
 	fix := c.rootRemoteUser()
+	risk, because := "cannot write the workspace", ""
+	if !c.bindsHostFolder(p.Options) {
+		// Nothing of the host is mounted (a compose service that binds no
+		// project folder): what is at stake is a folder bound later.
+		risk = "is a subordinate UID on the host"
+		because = ": no host folder is bound now, but it could not write one bound later, and what it wrote there would not be yours"
+	}
 	if !f.Remote.Known {
-		p.ReportAt(SeverityInfo, f.Remote.At, fmt.Sprintf("the remote user is unknown (%s): if it is not root it cannot write the workspace under %s; set \"remoteUser\" to \"root\" explicitly (devfix apply does)", f.Remote.Why, p.Options.engineName()), fix)
+		p.ReportAt(SeverityInfo, f.Remote.At, fmt.Sprintf("the remote user is unknown (%s): if it is not root it %s under %s%s; set \"remoteUser\" to \"root\" explicitly (devfix apply does)", f.Remote.Why, risk, p.Options.engineName(), because), fix)
 		return
 	}
-	p.Report(f.Remote.At, fmt.Sprintf("the remote user %q (%s) cannot write the workspace under %s: set \"remoteUser\" to \"root\" (container root is you)", f.Remote.Name, f.Remote.From, p.Options.engineName()), fix)
+	sep := ":"
+	if because != "" {
+		sep = ";"
+	}
+	p.Report(f.Remote.At, fmt.Sprintf("the remote user %q (%s) %s under %s%s%s set \"remoteUser\" to \"root\" (container root is you)", f.Remote.Name, f.Remote.From, risk, p.Options.engineName(), because, sep), fix)
+}
+
+// bindsHostFolder reports whether the container binds a host folder or file
+// it may write (as far as devfix can tell): the workspace, a bind in "mounts" or "runArgs", a compose
+// bind volume (the engine's socket aside).
+func (c *Config) bindsHostFolder(o *Options) bool {
+	if c.compose != nil && c.compose.notLoaded != nil {
+		return true // the compose files were not read: assume the usual bind
+	}
+	for _, b := range c.bindSources(o) {
+		if !b.ReadOnly && !isSystemSocket(b.Path) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEnvSetting: with strategy env, the setting key must read variable,
-// with its current value (if any) as the default.
-func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact) {
+// with its current value (if any) as the default; with keepKnown, a user
+// devfix knows from elsewhere becomes the default when the setting is absent.
+func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact, keepKnown bool) {
 	c := p.Config
 	n := c.top(key)
 	raw := n.Str()
@@ -194,7 +224,14 @@ func checkEnvSetting(p *Pass, key, variable, who string, fact UserFact) {
 		p.Reportf(n.Loc(), "%q %q cannot become a default of ${localEnv:%s}: %s; use strategy root or acl", key, raw, variable, prob)
 		return
 	}
-	value := envForm(variable, raw)
+	orig := raw
+	if !n.Exists() && keepKnown && fact.Known && envDefaultProblem(fact.Name) == "" {
+		// The user comes from the image, its label or the container's
+		// user: write it down, so the file says what an unset variable
+		// gives.
+		orig = fact.Name
+	}
+	value := envForm(variable, orig)
 	fix := c.setSetting(key, jsonc.Quote(value), fmt.Sprintf("set %q to %q", key, value))
 	at := fact.At
 	if n.Exists() {
@@ -252,7 +289,7 @@ func checkContainerUser(p *Pass) {
 			p.Report(c.argLoc(u), fmt.Sprintf("take %s in \"runArgs\" from %s so rootless hosts can make it root", u.Flag, EnvContainerUser),
 				c.rewriteUserArg(els, u, envForm(EnvContainerUser, u.Value)))
 		}
-		checkEnvSetting(p, "containerUser", EnvContainerUser, "container user", f.Container)
+		checkEnvSetting(p, "containerUser", EnvContainerUser, "container user", f.Container, false)
 		return
 	}
 
@@ -309,10 +346,15 @@ UID, never on you. The CLI never remaps root or a numeric user, and skips the
 step when the image's devcontainer.metadata label sets it false, so for those
 there is nothing to report. With strategy root the remote user becomes root and
 the step is skipped; the explicit false keeps it off should a non-root
-remoteUser come back.`,
+remoteUser come back. That fix is rootless-remote-user's, so where that rule
+reports the user (and is not ignored), this one stays quiet: one cause, one
+finding.`,
 	Bad:   `{ "image": "debian", "remoteUser": "vscode" }`,
 	Good:  `{ "image": "debian", "remoteUser": "root", "updateRemoteUserUID": false }`,
 	Check: checkUpdateRemoteUserUID,
+	// One cause, one finding: the remote user is not root, and the root
+	// strategy's fix for that turns the UID update off too.
+	AnsweredBy: "rootless-remote-user",
 }
 
 func checkUpdateRemoteUserUID(p *Pass) {
@@ -321,13 +363,20 @@ func checkUpdateRemoteUserUID(p *Pass) {
 		return // off (devcontainer.json or the image's label), or a root or numeric user the step skips
 	}
 	fix := c.setSetting("updateRemoteUserUID", "false", `set "updateRemoteUserUID" to false`)
-	at := c.settingLoc("updateRemoteUserUID")
-	what := fmt.Sprintf("the remote user %q", f.Remote.Name)
-	sev := p.rule.Severity
-	if !f.Remote.Known {
-		what, sev = "the remote user, if it is not root,", SeverityInfo
+	at := f.Remote.At // the node that brings the user, when the setting is not there
+	if n := c.top("updateRemoteUserUID"); n.Exists() {
+		at = n.Loc()
 	}
-	msg := fmt.Sprintf("set \"updateRemoteUserUID\" to false: under %s it gives %s a subordinate UID, never yours", p.Options.engineName(), what)
+	what, unless := fmt.Sprintf("the remote user %q", f.Remote.Name), ""
+	sev := p.rule.Severity
+	switch {
+	case !f.Remote.Known:
+		what, sev = "the remote user, if it is not root,", SeverityInfo
+	case !f.UpdateUIDKnown:
+		// On by default; the label that could turn it off was not read.
+		unless, sev = " (on by default; "+f.UpdateUIDWhy+")", SeverityInfo
+	}
+	msg := fmt.Sprintf("set \"updateRemoteUserUID\" to false: under %s it gives %s a subordinate UID, never yours%s", p.Options.engineName(), what, unless)
 	if c.top("updateRemoteUserUID").Exists() {
 		msg = fmt.Sprintf("\"updateRemoteUserUID\" is true: under %s it gives %s a subordinate UID, never yours; set it to false", p.Options.engineName(), what)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -27,10 +28,11 @@ type DetectInput struct {
 	// Discovery gives DOCKER_HOST, the current docker context and the
 	// rootless Docker socket.
 	Discovery Discovery
-	// LookPath finds a program on PATH; nil means exec.LookPath.
+	// LookPath finds a program on PATH; nil finds none (the caller passes
+	// exec.LookPath: a test that forgets it never searches the machine).
 	LookPath func(string) (string, error)
-	// Run runs a program by argv and returns its output; nil means
-	// run.Argv. Detect runs only `<docker> -v`.
+	// Run runs a program by argv and returns its output; nil runs none.
+	// Detect runs only `<docker> -v`.
 	Run run.Runner
 	// Timeout bounds each `<docker> -v`; 0 means 2s.
 	Timeout time.Duration
@@ -58,7 +60,7 @@ type Detection struct {
 func Detect(ctx context.Context, in DetectInput) Detection {
 	lookPath := in.LookPath
 	if lookPath == nil {
-		lookPath = exec.LookPath
+		lookPath = notFound
 	}
 	if in.DockerPath != "" {
 		from := "dev.containers.dockerPath"
@@ -137,7 +139,7 @@ func (in DetectInput) fileSays(prog string) (podman bool, what string, known boo
 	if !strings.Contains(p, "/") {
 		lookPath := in.LookPath
 		if lookPath == nil {
-			lookPath = exec.LookPath
+			lookPath = notFound
 		}
 		found, err := lookPath(p)
 		if err != nil {
@@ -185,11 +187,10 @@ func (in DetectInput) runVersion(ctx context.Context, prog string) (string, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	runner := in.Run
-	if runner == nil {
-		runner = run.Argv
+	if in.Run == nil {
+		return "", errors.New("no program runs here")
 	}
-	out, err := runner(ctx, []string{prog, "-v"})
+	out, err := in.Run(ctx, []string{prog, "-v"})
 	if err != nil {
 		return "", err
 	}
@@ -198,3 +199,5 @@ func (in DetectInput) runVersion(ctx context.Context, prog string) (string, erro
 }
 
 func saysPodman(s string) bool { return strings.Contains(strings.ToLower(s), "podman") }
+
+func notFound(string) (string, error) { return "", exec.ErrNotFound }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
 
@@ -154,8 +155,9 @@ func TestIsPodmanHost(t *testing.T) {
 	}
 }
 
-// With nothing injected, Detect finds and runs the programs on PATH: here a
-// docker that is Podman's shim (podman-docker's is a script that execs podman).
+// With the OS's LookPath and runner, Detect finds and runs the programs on
+// PATH: here a docker that is Podman's shim (podman-docker's is a script
+// that execs podman). With nothing injected it finds and runs nothing.
 func TestDetectRealPrograms(t *testing.T) {
 	dir := t.TempDir()
 	shim := "#!/bin/sh\n[ \"$1\" = -v ] && echo 'podman version 4.3.1' && exit 0\nexit 1\n"
@@ -163,10 +165,18 @@ func TestDetectRealPrograms(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir)
-	got := Detect(context.Background(), DetectInput{Discovery: memDiscovery(nil, nil)})
+	got := Detect(context.Background(), DetectInput{Discovery: memDiscovery(nil, nil), LookPath: exec.LookPath, Run: run.Argv})
 	want := Detection{Kind: Podman, Reason: fmt.Sprintf(`docker on PATH (%[1]s) is Podman's: %[1]s -v says "podman version 4.3.1"`, filepath.Join(dir, "docker"))}
 	if got != want {
 		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	got = Detect(context.Background(), DetectInput{Discovery: memDiscovery(nil, nil)})
+	if want := (Detection{Kind: Docker, Reason: "nothing points at Podman"}); got != want {
+		t.Errorf("with no LookPath and no Run: got %+v, want %+v (the machine's PATH was searched)", got, want)
+	}
+	got = Detect(context.Background(), DetectInput{Discovery: memDiscovery(nil, nil), LookPath: exec.LookPath})
+	if want := (Detection{Kind: Docker, Reason: "nothing points at Podman"}); got != want {
+		t.Errorf("with no Run: got %+v, want %+v (a program ran)", got, want)
 	}
 }
 
@@ -183,7 +193,7 @@ func TestDetectReadsTheShimWithoutRunningIt(t *testing.T) {
 	ran := false
 	disc := memDiscovery(nil, nil)
 	disc.Fs = afero.NewOsFs()
-	got := Detect(context.Background(), DetectInput{Discovery: disc,
+	got := Detect(context.Background(), DetectInput{Discovery: disc, LookPath: exec.LookPath,
 		Run: func(context.Context, []string) ([]byte, error) { ran = true; return nil, errors.New("not run") }})
 	if got.Kind != Podman || ran || !strings.Contains(got.Reason, "is a script that runs podman") {
 		t.Errorf("got %+v, ran %v", got, ran)
@@ -192,7 +202,7 @@ func TestDetectReadsTheShimWithoutRunningIt(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "docker"), elf, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	got = Detect(context.Background(), DetectInput{Discovery: disc,
+	got = Detect(context.Background(), DetectInput{Discovery: disc, LookPath: exec.LookPath,
 		Run: func(context.Context, []string) ([]byte, error) { ran = true; return nil, errors.New("not run") }})
 	if got.Kind != Docker || ran {
 		t.Errorf("a compiled docker: got %+v, ran %v", got, ran)

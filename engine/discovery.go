@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/spf13/afero"
 )
@@ -18,28 +18,46 @@ type Endpoint struct {
 	Source string // for people: "DOCKER_HOST", "docker context \"rootless\" (from …)", …
 }
 
-// Discovery finds daemon endpoints. Nil Fs and LookupEnv mean the OS
-// filesystem and the process environment; Home "" means $HOME. UID is the
-// user's (for /run/user/<uid>).
+// Discovery finds daemon endpoints. A nil Fs holds no files and a nil
+// LookupEnv no variables (the caller passes the OS's: a test that forgets
+// one never reads the machine); Home "" means $HOME from LookupEnv, else
+// "/". UID is the user's (for /run/user/<uid>).
 type Discovery struct {
 	Fs        afero.Fs
 	LookupEnv func(string) (string, bool)
 	UID       int
 	Home      string
+
+	current *currentOnce // see ReadOnce
+}
+
+// currentOnce holds the docker context, read once.
+type currentOnce struct {
+	once sync.Once
+	cur  DockerContext
+	err  error
+}
+
+// ReadOnce returns d reading the docker context (CurrentContext, which
+// Endpoints and detection ask for too) at most once: every copy of the
+// result shares the one answer, so a run reads config.json and the
+// context's metadata once.
+func (d Discovery) ReadOnce() Discovery {
+	d.current = &currentOnce{}
+	return d
 }
 
 func (d Discovery) env(k string) string {
-	lookup := d.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
+	if d.LookupEnv == nil {
+		return ""
 	}
-	v, _ := lookup(k)
+	v, _ := d.LookupEnv(k)
 	return v
 }
 
 func (d Discovery) fs() afero.Fs {
 	if d.Fs == nil {
-		return afero.NewOsFs()
+		return afero.NewReadOnlyFs(afero.NewMemMapFs())
 	}
 	return d.Fs
 }
@@ -51,8 +69,7 @@ func (d Discovery) home() string {
 	if h := d.env("HOME"); h != "" {
 		return h
 	}
-	h, _ := os.UserHomeDir()
-	return h
+	return "/"
 }
 
 // isSocket reports whether path is a unix socket: by its mode on the OS
@@ -171,6 +188,14 @@ type DockerContext struct {
 // Endpoints does the same). It is an error when a context is named but its
 // metadata is missing or has no docker endpoint: the docker CLI fails then.
 func (d Discovery) CurrentContext() (DockerContext, error) {
+	if c := d.current; c != nil {
+		c.once.Do(func() { c.cur, c.err = d.readCurrentContext() })
+		return c.cur, c.err
+	}
+	return d.readCurrentContext()
+}
+
+func (d Discovery) readCurrentContext() (DockerContext, error) {
 	cur := DockerContext{Name: d.env("DOCKER_CONTEXT"), From: "DOCKER_CONTEXT"}
 	cfgPath := filepath.Join(d.configDir(), "config.json")
 	if cur.Name == "" {

@@ -190,7 +190,7 @@ func TestSocketModeOnOSFs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	d := Discovery{UID: -1, Home: dir, LookupEnv: func(k string) (string, bool) {
+	d := Discovery{Fs: afero.NewOsFs(), UID: -1, Home: dir, LookupEnv: func(k string) (string, bool) {
 		if k == "XDG_RUNTIME_DIR" {
 			return dir, true
 		}
@@ -209,5 +209,77 @@ func TestContextMetaDir(t *testing.T) {
 	want := "/h/.docker/contexts/meta/12b961af5feb3e9d39f93b2cefb9a1a944f18d02cca0cac2f04f5a982240605f"
 	if got := contextMetaDir("/h/.docker", "rootless"); got != want {
 		t.Errorf("got %s", got)
+	}
+}
+
+// TestDiscoveryZeroReadsNothing: a Discovery without Fs and LookupEnv has
+// no files and no variables; it never falls back to the machine's.
+func TestDiscoveryZeroReadsNothing(t *testing.T) {
+	home := t.TempDir()
+	meta := contextMetaDir(filepath.Join(home, ".docker"), "mine") + "/meta.json"
+	os.MkdirAll(filepath.Dir(meta), 0o755)
+	os.WriteFile(meta, []byte(`{"Endpoints":{"docker":{"Host":"unix:///mine.sock"}}}`), 0o600)
+	os.WriteFile(filepath.Join(home, ".docker", "config.json"), []byte(`{"currentContext": "mine"}`), 0o600)
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_HOST", "")
+	t.Setenv("DOCKER_CONTEXT", "mine")
+	if cur, err := (Discovery{}).CurrentContext(); err != nil || cur.Name != "" {
+		t.Errorf("CurrentContext() = %+v, %v: read the process's environment or files", cur, err)
+	}
+	if cur, err := (Discovery{Home: home}).CurrentContext(); err != nil || cur.Name != "" {
+		t.Errorf("CurrentContext() with Home = %+v, %v: read the OS filesystem", cur, err)
+	}
+	t.Setenv("DOCKER_HOST", "unix:///from-the-process.sock")
+	if eps, err := (Discovery{}).Endpoints(); err != nil || len(eps) != 0 {
+		t.Errorf("Endpoints() = %v, %v", eps, err)
+	}
+}
+
+// countingFs counts the opens of each path.
+type countingFs struct {
+	afero.Fs
+	opens map[string]int
+}
+
+func (c countingFs) Open(name string) (afero.File, error) {
+	c.opens[name]++
+	return c.Fs.Open(name)
+}
+
+func (c countingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	c.opens[name]++
+	return c.Fs.OpenFile(name, flag, perm)
+}
+
+// TestReadOnce: the docker context is read once for every copy of a
+// ReadOnce Discovery, whoever asks (Endpoints, CurrentContext); a plain
+// Discovery reads it on every question.
+func TestReadOnce(t *testing.T) {
+	rootlessMeta := contextMetaDir("/home/dev/.docker", "rootless") + "/meta.json"
+	d := memDiscovery(nil, map[string]string{
+		"/home/dev/.docker/config.json": `{"currentContext": "rootless"}`,
+		rootlessMeta:                    `{"Endpoints":{"docker":{"Host":"unix:///run/user/1000/docker.sock"}}}`})
+	for _, tt := range []struct {
+		d    Discovery
+		want int
+	}{{d, 3}, {d.ReadOnce(), 1}} {
+		opens := map[string]int{}
+		tt.d.Fs = countingFs{d.Fs, opens}
+		eps, err := tt.d.Endpoints()
+		if err != nil || len(eps) != 1 || eps[0].Host != "unix:///run/user/1000/docker.sock" {
+			t.Fatalf("Endpoints() = %v, %v", eps, err)
+		}
+		copied := tt.d
+		for _, q := range []Discovery{tt.d, copied} {
+			if cur, err := q.CurrentContext(); err != nil || cur.Name != "rootless" {
+				t.Fatalf("CurrentContext() = %+v, %v", cur, err)
+			}
+		}
+		if n := opens["/home/dev/.docker/config.json"]; n != tt.want {
+			t.Errorf("config.json read %d times, want %d", n, tt.want)
+		}
+		if n := opens[rootlessMeta]; n != tt.want {
+			t.Errorf("the context's meta.json read %d times, want %d", n, tt.want)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func (n noop) Type() string     { return string(n) }
 func newRunFlagSet() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("docker run", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.ParseErrorsWhitelist.UnknownFlags = true
+	fs.ParseErrorsAllowlist.UnknownFlags = true
 	short := map[string]string{}
 	for sh, name := range dockerRunShort {
 		short[name] = string(sh)

@@ -8,6 +8,7 @@ package source
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,6 +17,11 @@ import (
 
 // utf8BOM is kept aside and written back unchanged.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// ErrInternal marks an error that is devfix's fault, not the input's (an
+// edit that would not parse, fixes that do not settle): wrap it with %w so
+// the command line can tell it from bad input.
+var ErrInternal = errors.New("internal error")
 
 // File is one file as read. Offsets everywhere are byte offsets into Body;
 // the BOM, if any, is not part of Body.
@@ -275,7 +281,7 @@ func Apply(body []byte, edits []Edit) ([]byte, error) {
 			continue
 		}
 		if e.Start < last || e.End < e.Start || e.End > len(body) {
-			return nil, fmt.Errorf("internal error: overlapping or out-of-range edit %d..%d", e.Start, e.End)
+			return nil, fmt.Errorf("%w: overlapping or out-of-range edit %d..%d", ErrInternal, e.Start, e.End)
 		}
 		out.Write(body[last:e.Start])
 		out.WriteString(e.New)

@@ -544,8 +544,13 @@ func undoInsert(d *jsonc.Doc, obj jsonc.Node, from int) ([]source.Edit, bool) {
 		end++
 	}
 	if onOwnLine {
+		// Insert put eol, indent and the members before the line break that
+		// ended P's line: that break must still follow them, or taking out
+		// the eol before them would join P's line (and a line comment on
+		// it) to what follows.
 		i := ks - len(ind) - len(eol)
-		if i <= prev.End() || ind != d.IndentOf(prev.KeyStart()) || !separated(b, kids[from:], ","+eol+ind) {
+		if i <= prev.End() || ind != d.IndentOf(prev.KeyStart()) || !separated(b, kids[from:], ","+eol+ind) ||
+			!(hasAt(b, end, "\n") || hasAt(b, end, "\r")) {
 			return nil, false
 		}
 		if trailing {

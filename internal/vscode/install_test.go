@@ -324,7 +324,7 @@ func TestUninstallLeavesTheUsers(t *testing.T) {
 
 // TestRoundTripGenerated checks Install then Uninstall byte for byte on
 // generated settings files: random layouts (one line or many, tabs or
-// spaces, LF or CRLF), comments in every gap, trailing commas, and
+// spaces, LF or CRLF, a BOM or none), comments in every gap, trailing commas, and
 // environment objects that are missing, empty or hold other variables.
 func TestRoundTripGenerated(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
@@ -384,7 +384,7 @@ func TestRoundTripGenerated(t *testing.T) {
 				keys = append(keys, k)
 			}
 		}
-		in := pick("", "// head"+eol) + object(0, eol, "", unit, keys) + pick("", eol, eol+eol, eol+"// tail")
+		in := pick("", "\ufeff") + pick("", "// head"+eol) + object(0, eol, "", unit, keys) + pick("", eol, eol+eol, eol+"// tail")
 		if i < 4 && testing.Verbose() {
 			t.Logf("sample:\n%s", in)
 		}
@@ -420,5 +420,69 @@ func compareGolden(t *testing.T, fn, in string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-golden +got):\n%s", fn, diff)
+	}
+}
+
+// TestCommentAndBOMClasses: settings with a BOM, line comments after
+// members (before or after their comma), block comments there, and the
+// file's last line without a line break. Install then Uninstall gives the
+// bytes back; Uninstall of devfix's members placed after such members (as
+// a user's edit leaves them, so not in Install's exact shape) succeeds,
+// parses and leaves no marker. Two fuzz finds were of these classes: a
+// marked member after `"": "",//` and a BOM before such settings.
+func TestCommentAndBOMClasses(t *testing.T) {
+	const mark = "/*" + markerText + "*/"
+	afters := map[string]string{
+		"line comment after comma":  ",//",
+		"line comment before comma": " // c\n,",
+		"block after comma":         ", /* c */",
+		"block before comma":        " /* c */,",
+		"multiline block":           ", /* c\n c */",
+		"plain":                     ",",
+	}
+	ours := map[string]string{
+		"empty env":  `"containers.environment":` + mark + `{}`,
+		"env":        `"containers.environment": ` + mark + ` {"DOCKER_HOST": "x"}`,
+		"dockerPath": `"dev.containers.dockerPath":` + mark + `"podman"`,
+		"inner host": `"docker.environment": {"A": "1",//` + "\n" + `"DOCKER_HOST":` + mark + `"x"}`,
+	}
+	for _, bom := range []string{"", "\ufeff"} {
+		for an, after := range afters {
+			for _, tail := range []string{"", "\n", " // end", "\n// end"} {
+				// The same settings without devfix's: a trailing comma
+				// only where a comment follows it.
+				base := bom + "{//\n\"a\": \"\"" + strings.TrimSuffix(after, ",") + "\n}" + tail
+				for _, want := range []Want{dockerWant, podmanWant, bothWant} {
+					out, _, err := Install("settings.json", []byte(base), want)
+					if err != nil {
+						t.Errorf("%s, bom=%v: Install(%q): %v", an, bom != "", base, err)
+						continue
+					}
+					checkInvariants(t, "settings.json", []byte(base), out, want)
+				}
+				for on, our := range ours {
+					for _, end := range []string{"}", "\n}", ",}", ",\n}", " // x\n}"} {
+						in := bom + "{//\n\"a\": \"\"" + after + "\n" + our + end + tail
+						if _, err := jsonc.Parse("settings.json", []byte(in)); err != nil {
+							t.Fatalf("bad case %q: %v", in, err)
+						}
+						got, changed, err := Uninstall("settings.json", []byte(in))
+						if err != nil || !changed {
+							t.Errorf("%s after %s, bom=%v: Uninstall(%q): changed=%v %v", on, an, bom != "", in, changed, err)
+							continue
+						}
+						if bytes.Contains(got, []byte(markerText)) || bytes.HasPrefix(got, []byte("\ufeff")) != (bom != "") {
+							t.Errorf("Uninstall(%q) = %q: a marker left or the BOM changed", in, got)
+						}
+						if _, err := jsonc.Parse("settings.json", got); err != nil {
+							t.Errorf("Uninstall(%q) = %q does not parse: %v", in, got, err)
+						}
+						if again, ch, err := Uninstall("settings.json", got); err != nil || ch || !bytes.Equal(again, got) {
+							t.Errorf("second Uninstall of %q: changed=%v %v", got, ch, err)
+						}
+					}
+				}
+			}
+		}
 	}
 }

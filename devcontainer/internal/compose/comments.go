@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
@@ -108,6 +109,18 @@ func (f *File) findComments() []source.Comment {
 	}
 	for _, d := range f.Docs {
 		visit(d)
+	}
+	// The comment on a block scalar's header line (`key: |  # …`) is not in
+	// the tree at all, and its span is the scalar's: read it from the bytes.
+	for n := range f.spans {
+		if n.Kind != yaml.ScalarNode {
+			continue
+		}
+		from, end := f.headerCommentSpan(n, f.tokenStart(n))
+		if hash := bytes.IndexByte(b[from:end], '#'); hash >= 0 && !taken[from+hash] {
+			taken[from+hash] = true
+			out = append(out, source.Comment{Start: from + hash, End: end, Text: string(b[from+hash : end])})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out

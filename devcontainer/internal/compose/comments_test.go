@@ -38,6 +38,12 @@ func TestComments(t *testing.T) {
 				"4:26 # first",
 				"5:18 # last",
 			}},
+		{"a block scalar's header line",
+			"services:\r\n  app:\r\n    image: x\r\n    user: |-  # devfix-ignore-line rootless-container-user\r\n      vscode\r\n    command: >\r\n      # not a comment\r\n    entrypoint: |2 # two\r\n       echo # not one\r\n",
+			[]string{
+				"4:15 # devfix-ignore-line rootless-container-user",
+				"8:20 # two",
+			}},
 		{"non-ASCII before", "services:\n  app:\n    image: \"é\" # après\n",
 			[]string{"3:17 # après"}},
 	}

@@ -153,7 +153,7 @@ func checkProject(t *testing.T, p *Project) {
 			if !ok {
 				continue
 			}
-			if _, err := p.replaceScalar(l, "root"); err != nil && k[0] != "build" {
+			if _, err := p.replaceAt(l, "root"); err != nil && k[0] != "build" {
 				t.Errorf("%s %v: %v", name, k, err)
 			}
 		}

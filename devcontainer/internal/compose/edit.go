@@ -12,22 +12,6 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// replaceScalar returns the edit that sets the scalar at `at` (a place
-// this project gave) to value, as a string. It replaces exactly the
-// scalar's token and keeps everything else byte for byte (a comment on a
-// block scalar's header line, inside the token, is written again after the
-// new one). The token keeps its style where value means the same written
-// that way, and is double-quoted otherwise. The edit is checked by parsing
-// the edited file: the node must hold value and the rest of the tree must
-// not change, or there is an error (and no fix should be offered).
-func (p *Project) replaceScalar(at source.Loc, value string) (source.Edit, error) {
-	f, n, err := p.nodeAt(at)
-	if err != nil {
-		return source.Edit{}, err
-	}
-	return f.replaceScalar(n, value)
-}
-
 // ReplaceVolumeSource returns the edit that sets the host side of the
 // volume entry at `at` (a place Volume gave) to src, which is written as
 // compose reads it (${VAR} is interpolated; write $$ for a literal $).
@@ -87,8 +71,14 @@ const (
 	double
 )
 
-// replaceScalar tries the styles that fit, in order, and returns the first
-// edit that checks out.
+// replaceScalar returns the edit that sets scalar n to value, as a string.
+// It replaces exactly the scalar's token and keeps everything else byte for
+// byte (a comment on a block scalar's header line, inside the token, is
+// written again after the new one). The token keeps its style where value
+// means the same written that way, and is double-quoted otherwise: the
+// styles that fit are tried in order. The edit is checked by parsing the
+// edited file: the node must hold value and the rest of the tree must not
+// change, or there is an error (and no fix should be offered).
 func (f *File) replaceScalar(n *yaml.Node, value string) (source.Edit, error) {
 	if n.Kind != yaml.ScalarNode {
 		return source.Edit{}, errors.New("not a scalar")
@@ -136,22 +126,30 @@ func (f *File) replaceScalar(n *yaml.Node, value string) (source.Edit, error) {
 // token's span holds it, and the tree has no trace of it (the parser drops
 // it), so a replacement writes it again after the new token.
 func (f *File) headerComment(n *yaml.Node, start int) string {
+	from, end := f.headerCommentSpan(n, start)
+	return string(f.Src.Body[from:end])
+}
+
+// headerCommentSpan is where headerComment's text lies: from the end of
+// the block scalar's indicators to the end of its header line; empty when
+// the header holds no comment.
+func (f *File) headerCommentSpan(n *yaml.Node, start int) (from, end int) {
 	b := f.Src.Body
 	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 || start >= len(b) || (b[start] != '|' && b[start] != '>') {
-		return ""
+		return start, start
 	}
 	i := start + 1 // past '|' or '>'
 	for i < len(b) && (b[i] == '+' || b[i] == '-' || (b[i] >= '1' && b[i] <= '9')) {
 		i++
 	}
-	end := i
+	end = i
 	for end < len(b) && breakLen(b, end) == 0 {
 		end++
 	}
 	if !bytes.Contains(b[i:end], []byte("#")) {
-		return ""
+		return start, start
 	}
-	return string(b[i:end])
+	return i, end
 }
 
 // replaceInside tries the smallest edit for a value that keeps the text

@@ -118,7 +118,7 @@ func TestReplaceScalar(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, fsys := loadMem(t, tc.in)
-			e, err := p.replaceScalar(tc.at(p), tc.value)
+			e, err := p.replaceAt(tc.at(p), tc.value)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,20 +149,20 @@ func TestReplaceScalar(t *testing.T) {
 func TestReplaceScalarErrors(t *testing.T) {
 	p, _ := loadMem(t, "services:\n  app:\n    image: x\n    user: vscode\n")
 	user, _ := p.Field("app", "user")
-	if _, err := p.replaceScalar(user, "a\xffb"); err == nil {
+	if _, err := p.replaceAt(user, "a\xffb"); err == nil {
 		t.Error("invalid UTF-8 accepted")
 	}
 	svc, _ := p.Field("app")
-	if _, err := p.replaceScalar(svc, "x"); err == nil {
+	if _, err := p.replaceAt(svc, "x"); err == nil {
 		t.Error("a mapping replaced as a scalar")
 	}
 	moved := user
 	moved.Start++
-	if _, err := p.replaceScalar(moved, "x"); err == nil {
+	if _, err := p.replaceAt(moved, "x"); err == nil {
 		t.Error("a place that is no node accepted")
 	}
 	other, _ := loadMem(t, "services:\n  app:\n    image: x\n    user: vscode\n")
-	if _, err := p.replaceScalar(func() source.Loc { l, _ := other.Field("app", "user"); return l }(), "x"); err == nil {
+	if _, err := p.replaceAt(func() source.Loc { l, _ := other.Field("app", "user"); return l }(), "x"); err == nil {
 		t.Error("a place of another project accepted")
 	}
 }

@@ -96,7 +96,7 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("place %d..%d out of the file", l.Start, l.End)
 			}
 			for _, v := range []string{"root", "a: b", "${X}", "", "1000", "é\n#"} {
-				if e, err := p.replaceScalar(l, v); err == nil {
+				if e, err := p.replaceAt(l, v); err == nil {
 					fuzzCheckEdit(t, e)
 				}
 			}

@@ -65,3 +65,13 @@ func where(dir string, l source.Loc, ok bool) string {
 	}
 	return s
 }
+
+// replaceAt is replaceScalar for the node at `at` (a place this project
+// gave), as the fixes find it.
+func (p *Project) replaceAt(at source.Loc, value string) (source.Edit, error) {
+	f, n, err := p.nodeAt(at)
+	if err != nil {
+		return source.Edit{}, err
+	}
+	return f.replaceScalar(n, value)
+}
