@@ -46,8 +46,11 @@ type command struct {
 	about         string // what it does, a paragraph
 	examples      []string
 	// setup registers the command's flags and returns its body, which runs
-	// after the flags are parsed.
+	// after the flags are parsed. A command with sub has none.
 	setup func(fs *pflag.FlagSet) func(ctx context.Context, env *Env, args []string) int
+	// sub are the subcommands ("devfix host grant"): the command alone
+	// prints its help.
+	sub []command
 }
 
 func commands() []command {
@@ -61,6 +64,7 @@ func commands() []command {
 		reclaimCommand(),
 		shellenvCommand(),
 		doctorCommand(),
+		hostCommand(),
 		{name: "init", summary: "write a " + devcontainer.SettingsFile + " listing every rule", args: "[FOLDER]", setup: initSetup,
 			about:    "Writes " + devcontainer.SettingsFile + " in FOLDER (default .), listing every rule at its default\nseverity, the strategy, engine and strict settings, ready to edit.",
 			examples: []string{"devfix init            # in the repository root", "devfix init --force .  # start over from the defaults"}},
@@ -73,8 +77,10 @@ func commands() []command {
 	}
 }
 
-func findCommand(name string) (command, bool) {
-	for _, c := range commands() {
+func findCommand(name string) (command, bool) { return findIn(commands(), name) }
+
+func findIn(cs []command, name string) (command, bool) {
+	for _, c := range cs {
 		if c.name == name {
 			return c, true
 		}
@@ -93,10 +99,12 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	switch name {
 	case "-h", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := findCommand(args[1]); ok {
+			if c, full, ok := resolve(args[1:]); ok {
 				fs := newFlagSet(c)
-				c.setup(fs)
-				commandHelp(env.Stdout, c, fs)
+				if c.setup != nil {
+					c.setup(fs)
+				}
+				commandHelp(env.Stdout, full, c, fs)
 				return ExitOK
 			}
 		}
@@ -108,15 +116,59 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	env.once() // before any goroutine of a command
 	c, ok := findCommand(name)
 	if !ok {
-		fmt.Fprintf(env.Stderr, "devfix: unknown command %q%s\n", name, didYouMean(name))
+		fmt.Fprintf(env.Stderr, "devfix: unknown command %q%s\n", name, didYouMean(name, commands()))
 		fmt.Fprintln(env.Stderr, "run 'devfix help' for the list of commands")
 		return ExitBadInput
 	}
+	return runCommand(ctx, env, c.name, c, args[1:])
+}
+
+// resolve finds the command that names (["host", "grant"]) lead to, and
+// its full name.
+func resolve(names []string) (command, string, bool) {
+	cs, full := commands(), ""
+	var c command
+	for _, n := range names {
+		var ok bool
+		if c, ok = findIn(cs, n); !ok {
+			return command{}, "", false
+		}
+		full = strings.TrimSpace(full + " " + n)
+		if c.sub == nil {
+			break
+		}
+		cs = c.sub
+	}
+	return c, full, full != ""
+}
+
+// runCommand parses c's flags from args and runs it; full is its name after
+// "devfix" ("host grant").
+func runCommand(ctx context.Context, env *Env, full string, c command, args []string) int {
+	if c.sub != nil {
+		fs := newFlagSet(c)
+		if len(args) == 0 {
+			commandHelp(env.Stderr, full, c, fs)
+			return ExitBadInput
+		}
+		switch args[0] {
+		case "-h", "--help", "help":
+			commandHelp(env.Stdout, full, c, fs)
+			return ExitOK
+		}
+		s, ok := findIn(c.sub, args[0])
+		if !ok {
+			fmt.Fprintf(env.Stderr, "devfix %s: unknown command %q%s\n", full, args[0], didYouMean(args[0], c.sub))
+			fmt.Fprintf(env.Stderr, "run 'devfix %s --help' for its commands\n", full)
+			return ExitBadInput
+		}
+		return runCommand(ctx, env, full+" "+s.name, s, args[1:])
+	}
 	fs := newFlagSet(c)
 	body := c.setup(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			commandHelp(env.Stdout, c, fs)
+			commandHelp(env.Stdout, full, c, fs)
 			return ExitOK
 		}
 		msg := err.Error()
@@ -128,8 +180,8 @@ func Run(ctx context.Context, args []string, env *Env) int {
 				msg += fmt.Sprintf(" (did you mean --%s?)", s)
 			}
 		}
-		fmt.Fprintf(env.Stderr, "devfix %s: %s\n", c.name, msg)
-		fmt.Fprintf(env.Stderr, "run 'devfix %s --help' for usage\n", c.name)
+		fmt.Fprintf(env.Stderr, "devfix %s: %s\n", full, msg)
+		fmt.Fprintf(env.Stderr, "run 'devfix %s --help' for usage\n", full)
 		return ExitBadInput
 	}
 	return body(ctx, env, fs.Args())
@@ -143,9 +195,13 @@ func newFlagSet(c command) *pflag.FlagSet {
 	return fs
 }
 
-// commandHelp prints a command's --help from its table row.
-func commandHelp(w io.Writer, c command, fs *pflag.FlagSet) {
-	line := "Usage: devfix " + c.name
+// commandHelp prints a command's --help from its table row; full is its
+// name after "devfix".
+func commandHelp(w io.Writer, full string, c command, fs *pflag.FlagSet) {
+	line := "Usage: devfix " + full
+	if c.sub != nil {
+		line += " <command>"
+	}
 	if fs.HasFlags() {
 		line += " [flags]"
 	}
@@ -155,6 +211,13 @@ func commandHelp(w io.Writer, c command, fs *pflag.FlagSet) {
 	fmt.Fprintln(w, line)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, c.about)
+	if c.sub != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Commands:")
+		for _, s := range c.sub {
+			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.summary)
+		}
+	}
 	if fs.HasFlags() {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Flags:")
@@ -164,6 +227,10 @@ func commandHelp(w io.Writer, c command, fs *pflag.FlagSet) {
 	fmt.Fprintln(w, "Examples:")
 	for _, e := range c.examples {
 		fmt.Fprintln(w, "  "+e)
+	}
+	if c.sub != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "Run 'devfix %s <command> --help' for a command's flags.\n", full)
 	}
 }
 
@@ -199,10 +266,10 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'devfix <command> --help' for a command's flags.")
 }
 
-// didYouMean suggests the nearest command name.
-func didYouMean(name string) string {
+// didYouMean suggests the nearest command name among cs.
+func didYouMean(name string, cs []command) string {
 	var names []string
-	for _, c := range commands() {
+	for _, c := range cs {
 		names = append(names, c.name)
 	}
 	if s := nearest(name, names); s != "" {

@@ -66,6 +66,9 @@ type Env struct {
 	// WorkDir is the working directory ("" when unknown), for diff paths
 	// and the .devfix.jsonc of commands that take no path.
 	WorkDir string
+	// HostRoot prefixes the host's files that `host` reads and writes
+	// (/etc/subuid, login.defs, sssd.conf, the PAM profile): "" is /.
+	HostRoot string
 	// Connect connects to an engine's API (nil: none connects).
 	Connect func(ctx context.Context, eps []engine.Endpoint) (*engine.Daemon, error)
 

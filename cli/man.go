@@ -15,21 +15,29 @@ type ManPage struct {
 	Text []byte
 }
 
-// ManPages renders devfix(1) and one page per command from the command
+// ManPages renders devfix(1) and one page per command and subcommand
+// (devfix-lint(1), devfix-host(1), devfix-host-grant(1)) from the command
 // table, the source --help prints from. release names the build
 // ("devfix 1.2.0") and date the day it was made (YYYY-MM-DD), both for the
 // page footer.
 func ManPages(release, date string) []ManPage {
 	cs := commands()
 	pages := []ManPage{{Name: "devfix.1", Text: mainManPage(cs, release, date)}}
-	for _, c := range cs {
-		pages = append(pages, ManPage{Name: manName(c) + ".1", Text: commandManPage(c, release, date)})
+	var walk func(parent string, cs []command)
+	walk = func(parent string, cs []command) {
+		for _, c := range cs {
+			full := strings.TrimPrefix(parent+" "+c.name, " ")
+			pages = append(pages, ManPage{Name: manName(full) + ".1", Text: commandManPage(full, c, release, date)})
+			walk(full, c.sub)
+		}
 	}
+	walk("", cs)
 	return pages
 }
 
-// manName is a command's page name: devfix-lint.
-func manName(c command) string { return "devfix-" + c.name }
+// manName is the page of a command by its full name: "host grant" is
+// devfix-host-grant.
+func manName(full string) string { return "devfix-" + strings.ReplaceAll(full, " ", "-") }
 
 func mainManPage(cs []command, release, date string) []byte {
 	var b bytes.Buffer
@@ -40,7 +48,7 @@ func mainManPage(cs []command, release, date string) []byte {
 	b.WriteString(roffText("devfix finds and fixes what stops a Dev Container config (devcontainer.json, the\ncompose files and Dockerfiles behind it) working under a rootless engine.\nEach command has its own page, and answers --help with the same text."))
 	b.WriteString(".SH COMMANDS\n")
 	for _, c := range cs {
-		fmt.Fprintf(&b, ".TP\n.BR %s (1)\n%s\n", manName(c), roffLine(c.summary))
+		fmt.Fprintf(&b, ".TP\n.BR %s (1)\n%s\n", roffLine(manName(c.name)), roffLine(c.summary))
 	}
 	b.WriteString(".SH EXAMPLES\n.nf\n.RS 4\n")
 	for _, e := range overviewExamples() {
@@ -54,18 +62,24 @@ func mainManPage(cs []command, release, date string) []byte {
 		if i == len(cs)-1 {
 			sep = ""
 		}
-		fmt.Fprintf(&b, ".BR %s (1)%s\n", manName(c), sep)
+		fmt.Fprintf(&b, ".BR %s (1)%s\n", roffLine(manName(c.name)), sep)
 	}
 	return b.Bytes()
 }
 
-func commandManPage(c command, release, date string) []byte {
+func commandManPage(full string, c command, release, date string) []byte {
 	fs := newFlagSet(c)
-	c.setup(fs)
+	if c.setup != nil {
+		c.setup(fs)
+	}
+	name := manName(full)
 	var b bytes.Buffer
-	manHeader(&b, manName(c), release, date)
-	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", manName(c), roffLine(c.summary))
-	fmt.Fprintf(&b, ".SH SYNOPSIS\n.B devfix %s\n", c.name)
+	manHeader(&b, name, release, date)
+	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", name, roffLine(c.summary))
+	fmt.Fprintf(&b, ".SH SYNOPSIS\n.B devfix %s\n", roffLine(full))
+	if c.sub != nil {
+		b.WriteString(".I command\n")
+	}
 	if fs.HasFlags() {
 		b.WriteString(".RI [ flags ]\n")
 	}
@@ -74,6 +88,12 @@ func commandManPage(c command, release, date string) []byte {
 	}
 	b.WriteString(".SH DESCRIPTION\n")
 	b.WriteString(roffText(c.about))
+	if c.sub != nil {
+		b.WriteString(".SH COMMANDS\n")
+		for _, sc := range c.sub {
+			fmt.Fprintf(&b, ".TP\n.BR %s (1)\n%s\n", roffLine(manName(full+" "+sc.name)), roffLine(sc.summary))
+		}
+	}
 	if fs.HasFlags() {
 		b.WriteString(".SH OPTIONS\n")
 		fs.VisitAll(func(f *pflag.Flag) {
@@ -101,7 +121,11 @@ func commandManPage(c command, release, date string) []byte {
 		b.WriteString(".RE\n.fi\n")
 	}
 	manExit(&b)
-	b.WriteString(".SH SEE ALSO\n.BR devfix (1)\n")
+	b.WriteString(".SH SEE ALSO\n.BR devfix (1)")
+	if i := strings.LastIndex(full, " "); i > 0 {
+		fmt.Fprintf(&b, ",\n.BR %s (1)", roffLine(manName(full[:i])))
+	}
+	b.WriteString("\n")
 	return b.Bytes()
 }
 

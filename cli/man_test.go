@@ -21,30 +21,57 @@ func TestManPagesSayWhatHelpSays(t *testing.T) {
 	if !ok {
 		t.Fatal("no devfix.1")
 	}
-	if len(pages) != len(commands())+1 {
-		t.Errorf("%d pages for %d commands", len(pages), len(commands()))
-	}
 	flagInHelp := regexp.MustCompile(`(?m)^\s+(?:-(\w), )?--([\w-]+)`)
-	for _, c := range commands() {
-		name := "devfix-" + c.name + ".1"
+	type row struct {
+		full, parent string
+		c            command
+	}
+	var rows []row
+	var walk func(parent string, cs []command)
+	walk = func(parent string, cs []command) {
+		for _, c := range cs {
+			full := strings.TrimPrefix(parent+" "+c.name, " ")
+			rows = append(rows, row{full, parent, c})
+			walk(full, c.sub)
+		}
+	}
+	walk("", commands())
+	if len(pages) != len(rows)+1 {
+		t.Errorf("%d pages for %d commands and subcommands", len(pages), len(rows))
+	}
+	for _, r := range rows {
+		c, dashed := r.c, strings.ReplaceAll(r.full, " ", "-")
+		name := "devfix-" + dashed + ".1"
 		page, ok := pages[name]
 		if !ok {
-			t.Errorf("no page for %s", c.name)
+			t.Errorf("no page for %s", r.full)
 			continue
 		}
-		if !strings.Contains(main, ".BR devfix-"+c.name+" (1)") {
-			t.Errorf("devfix.1 does not name %s", name)
+		// Each page is named by the one above it: devfix(1) names the
+		// commands, devfix-host(1) its subcommands.
+		above := main
+		if r.parent != "" {
+			above = pages["devfix-"+strings.ReplaceAll(r.parent, " ", "-")+".1"]
 		}
-		if !strings.Contains(page, ".TH DEVFIX\\-"+strings.ToUpper(c.name)+` 1 "2026\-12\-06" "devfix 1.2.0"`) {
+		if !strings.Contains(above, ".BR devfix\\-"+roffLine(dashed)+" (1)") {
+			t.Errorf("the page above does not name %s", name)
+		}
+		if !strings.Contains(page, ".TH DEVFIX\\-"+roffLine(strings.ToUpper(dashed))+` 1 "2026\-12\-06" "devfix 1.2.0"`) {
 			t.Errorf("%s: header:\n%s", name, firstLines(page, 2))
+		}
+		if !strings.Contains(page, ".B devfix "+roffLine(r.full)+"\n") {
+			t.Errorf("%s: no synopsis for devfix %s", name, r.full)
 		}
 		if !strings.Contains(page, roffLine(c.summary)) {
 			t.Errorf("%s lacks the summary %q", name, c.summary)
 		}
-		help := devfix(t, memEnv(t, nil), c.name, "--help").stdout
+		help := devfix(t, memEnv(t, nil), append(strings.Fields(r.full), "--help")...).stdout
+		if !strings.Contains(help, "Usage: devfix "+r.full) {
+			t.Fatalf("devfix %s --help:\n%s", r.full, help)
+		}
 		flags := flagInHelp.FindAllStringSubmatch(help, -1)
 		if strings.Contains(help, "Flags:") && len(flags) == 0 {
-			t.Fatalf("%s --help: no flag lines found (the test's pattern is stale):\n%s", c.name, help)
+			t.Fatalf("%s --help: no flag lines found (the test's pattern is stale):\n%s", r.full, help)
 		}
 		for _, f := range flags {
 			want := `\fB\-\-` + roffLine(f[2]) + `\fR`

@@ -167,15 +167,22 @@ func TestCompletionAndVersion(t *testing.T) {
 	}
 }
 
-// Every command answers --help with its usage and examples, exit 0.
+// Every command and subcommand answers --help with its usage and examples,
+// exit 0.
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, c := range commands() {
-		r := devfix(t, memEnv(t, nil), c.name, "--help")
 		if c.name == "version" {
 			continue
 		}
-		if r.code != ExitOK || !strings.Contains(r.stdout, "Usage: devfix "+c.name) || !strings.Contains(r.stdout, "Examples:") {
-			t.Errorf("%s --help: exit %d\n%s", c.name, r.code, r.stdout)
+		check := func(args ...string) {
+			r := devfix(t, memEnv(t, nil), append(args, "--help")...)
+			if r.code != ExitOK || !strings.Contains(r.stdout, "Usage: devfix "+strings.Join(args, " ")) || !strings.Contains(r.stdout, "Examples:") {
+				t.Errorf("%s --help: exit %d\n%s", strings.Join(args, " "), r.code, r.stdout)
+			}
+		}
+		check(c.name)
+		for _, s := range c.sub {
+			check(c.name, s.name)
 		}
 	}
 }
