@@ -126,8 +126,9 @@ dist:
 
 # What make dist, its checks and e2e/package.sh need from Debian (root,
 # idempotent): lintian, rpm (to read the .rpm), man-db, bash-completion,
-# pamtester, ansible-core (its apt module needs python3-apt).
-DIST_DEPS := lintian rpm man-db bash-completion pamtester ansible-core python3-apt
+# pamtester, ansible-core (its apt module needs python3-apt), fish and zsh
+# (their completion folders).
+DIST_DEPS := lintian rpm man-db bash-completion pamtester ansible-core python3-apt fish zsh file
 dist-deps:
 	@missing=; for p in $(DIST_DEPS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -28,6 +28,7 @@ T0=$(date +%s)
 . "$E2E/podman.sh"
 . "$E2E/compose.sh"
 . "$E2E/vscode.sh"
+. "$E2E/package.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and starts daemons); in CI it does"
 command -v apt-get >/dev/null || die "needs a Debian machine (apt-get)"
@@ -58,6 +59,7 @@ trap 'exit 130' INT   # so that cleanup runs when CI cancels the job
 trap 'exit 143' TERM
 
 install_packages
+package_deps
 build_devfix
 create_user
 start_daemons
@@ -78,6 +80,11 @@ scenario A3 "--strategy env with --userns from DEVFIX_USERNS: one file for rootf
 scenario B1 "Docker Compose on rootless: a user: vscode service with a docker.sock volume; root after apply, socket rewritten" cb1_root
 scenario B2 "Docker Compose, --strategy env: DEVFIX_DOCKER_SOCKET in the YAML; rootless with shellenv, rootful without" cb2_env
 scenario C "shellenv --install writes VS Code's settings (JSONC kept); doctor warns about a VS Code server to restart" c_vscode
+scenario P1 "make dist: static binaries and SHA256SUMS; the .deb passes lintian, installs, its man pages render; rpm -qlp lists the same files" p1_dist
+scenario P2 "completion from the system folders: bash completes devfix li<TAB> to lint; fish and zsh read the files" p2_completion
+scenario P3 "pam-auth-update --enable devfix, then a pamtester session grants the directory user a range (private mount namespace)" p3_pam
+scenario P4 "install, enable PAM, upgrade (line kept), remove (line gone), purge (log gone): no stray files" p4_lifecycle
+scenario P5 "docs/fleet.md's playbook (-c local): green on a clean host, red with an overlapping range" p5_fleet
 
 echo
 log "e2e finished"
