@@ -101,7 +101,7 @@ p1_dist() {
 
 	purge_devfix
 	trap purge_devfix EXIT
-	check "dpkg -i $(basename "$DEB") failed" dpkg -i "$DEB"
+	dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i $(basename "$DEB") failed"; return 1; }
 	local v
 	v=$(/usr/bin/devfix version)
 	echo "$v"
@@ -111,7 +111,7 @@ p1_dist() {
 	for page in devfix devfix-lint devfix-host-grant; do
 		MANWIDTH=80 man "$page" >"$WORK/man.txt" 2>"$WORK/man.err" || { fail "man $page: $(cat "$WORK/man.err")"; return 1; }
 		check "man $page warns: $(cat "$WORK/man.err")" test ! -s "$WORK/man.err"
-		check "man $page does not render its NAME" grep -q "^ *$page - " "$WORK/man.txt"
+		check "man $page does not render its NAME" grep -qE "^ +$page +- " "$WORK/man.txt"
 	done
 	check "man devfix-lint lacks --strategy" grep -q -- '--strategy' "$WORK/man.txt"
 	check "the PAM profile is not the one devfix host pam-profile prints" \
@@ -128,7 +128,7 @@ p2_completion() {
 	dist
 	purge_devfix
 	trap purge_devfix EXIT
-	check "dpkg -i failed" dpkg -i "$DEB"
+	dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i failed"; return 1; }
 	local got
 	got=$(bash --norc --noprofile -c '
 		. /usr/share/bash-completion/bash_completion
@@ -144,7 +144,10 @@ p2_completion() {
 	echo "bash: devfix li<TAB> -> $(head -1 <<<"$got"); devfix host g<TAB> -> $(sed -n 's/^host://p' <<<"$got")"
 	check "bash completion of 'devfix li' is not exactly lint: $got" test "$(grep -v '^host:' <<<"$got")" = lint
 	check "bash completion of 'devfix host g' is not grant: $got" grep -qx 'host:grant' <<<"$got"
-	got=$(fish --no-config -c 'complete -C "devfix li"' 2>&1 | cut -f1)
+	# (fish with its own config, which sets the vendor folders, but an empty
+	# home, in an empty folder: no file name matches.)
+	mkdir -p "$WORK/p2home" "$WORK/p2empty"
+	got=$(cd "$WORK/p2empty" && HOME=$WORK/p2home fish -c 'complete -C "devfix li"' 2>&1 | cut -f1)
 	check "fish completion of 'devfix li' is not lint: $got" test "$got" = lint
 	check "zsh's fpath lacks /usr/share/zsh/vendor-completions" grep -qx /usr/share/zsh/vendor-completions <<<"$(zsh -fc 'print -l $fpath')"
 	check "the zsh completion is not a #compdef file" grep -qx '#compdef devfix' /usr/share/zsh/vendor-completions/_devfix
