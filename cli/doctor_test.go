@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"os/exec"
+	iofs "io/fs"
 	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 // A domain user: known to NSS (getent) but not to /etc/passwd, no
@@ -35,8 +37,8 @@ func TestDoctorDomainUser(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FAIL /etc/subuid: no range for jdoe (uid 1551001108)",
-		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subuid",
-		"fix: echo 'jdoe:296608:65536' | sudo tee -a /etc/subgid",
+		"fix: sudo devfix host grant jdoe   # adds jdoe:296608:65536 to /etc/subuid",
+		"fix: sudo devfix host grant jdoe   # adds jdoe:296608:65536 to /etc/subgid",
 		"FAIL user.max_user_namespaces: 0",
 		"FAIL kernel.apparmor_restrict_unprivileged_userns: 1",
 		"FAIL rootful socket: /var/run/docker.sock (the rootful daemon) is writable by you",
@@ -54,45 +56,53 @@ func TestDoctorDomainUser(t *testing.T) {
 	}
 }
 
-// Only Python's docker-compose v1 is warned about: compose v2 also ships as
-// a docker-compose program.
-func TestDoctorComposeV1(t *testing.T) {
-	for _, tc := range []struct {
-		name, file, version string
-		v1                  bool
-	}{
-		{"python script", "#!/usr/bin/python3\n# -*- coding: utf-8 -*-\nimport re\n", "", true},
-		{"v1 binary", "\x7fELF\x02\x01\x01", "1.29.2\n", true},
-		{"v2 binary", "\x7fELF\x02\x01\x01", "2.24.5\n", false},
-		{"v2 binary, v prefix", "\x7fELF\x02\x01\x01", "v2.29.1\n", false},
-		{"cannot tell", "\x7fELF\x02\x01\x01", "", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := memEnv(t, map[string]string{"/usr/bin/docker-compose": tc.file})
-			env.LookPath = func(p string) (string, error) {
-				if p == "docker-compose" {
-					return "/usr/bin/docker-compose", nil
-				}
-				return "", exec.ErrNotFound
-			}
-			ran := false
-			env.Run = func(_ context.Context, argv []string) ([]byte, error) {
-				ran = true
-				if tc.version == "" || strings.Join(argv, " ") != "/usr/bin/docker-compose version --short" {
-					return nil, errors.New("exit status 1")
-				}
-				return []byte(tc.version), nil
-			}
-			d := doctor{env: env, ctx: context.Background(), s: newSession(env, lintFlags{})}
-			if got := d.composeIsV1("/usr/bin/docker-compose"); got != tc.v1 {
-				t.Errorf("composeIsV1 = %v, want %v", got, tc.v1)
-			}
-			if strings.HasPrefix(tc.file, "#!") && ran {
-				t.Error("ran a Python script to learn what the file says")
-			}
-			if c := d.composeProvider(); (c.Status == statusWarn) != tc.v1 {
-				t.Errorf("composeProvider: %+v", c)
-			}
-		})
+// The range doctor suggests comes from host grant's allocator: on a host
+// joined to AD (SSSD's ID mapping, 200000-2000200000) it lies above SSSD's
+// IDs, where the files' next free block (296608) would be a directory
+// user's UID.
+func TestDoctorGrantAvoidsSSSD(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/passwd":         "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+		"/etc/subuid":         "alice:100000:65536\nbob:165536:65536\n",
+		"/etc/subgid":         "alice:100000:65536\ncarol:231072:65536\n",
+		"/etc/login.defs":     "SUB_UID_MIN 100000\nSUB_UID_MAX 4294000000\nSUB_GID_MIN 100000\nSUB_GID_MAX 4294000000\n",
+		"/etc/sssd/sssd.conf": "[sssd]\ndomains = corp\n[domain/corp]\nid_provider = ad\n",
+	})
+	env.UID, env.GID, env.UserName = 1551001108, 1551000513, "jdoe"
+	r := devfix(t, env, "doctor", "--engine", "docker")
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		if want := "fix: sudo devfix host grant jdoe   # adds jdoe:2000200000:65536 to " + f; !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
 	}
+}
+
+// As a user who cannot read sssd.conf (root's, mode 600), doctor says its
+// range was computed without it.
+func TestDoctorGrantSaysWhatItCouldNotRead(t *testing.T) {
+	env := memEnv(t, map[string]string{
+		"/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "alice:100000:65536\n",
+	})
+	env.Fs = denyOpen{env.Fs, "/etc/sssd/sssd.conf"}
+	afero.WriteFile(env.Fs.(denyOpen).Fs, "/etc/sssd/sssd.conf", []byte("[sssd]\n"), 0o600)
+	env.UID, env.GID, env.UserName = 1551001108, 1551000513, "jdoe"
+	r := devfix(t, env, "doctor", "--engine", "docker")
+	if !strings.Contains(r.stdout, "fix: sudo devfix host grant jdoe   # adds jdoe:165536:65536 to /etc/subuid") ||
+		!strings.Contains(r.stdout, "sssd.conf: permission denied: as root, host grant reads it and may choose another start)") {
+		t.Errorf("report:\n%s", r.stdout)
+	}
+}
+
+// denyOpen refuses to open one path, as a normal user is refused a file of
+// root's mode 600.
+type denyOpen struct {
+	afero.Fs
+	path string
+}
+
+func (d denyOpen) Open(name string) (afero.File, error) {
+	if name == d.path {
+		return nil, &iofs.PathError{Op: "open", Path: name, Err: iofs.ErrPermission}
+	}
+	return d.Fs.Open(name)
 }

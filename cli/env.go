@@ -14,6 +14,7 @@ import (
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/run"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
@@ -312,7 +313,7 @@ func (env *Env) writeInside(path string, data []byte, root, what string) error {
 		return err
 	}
 	if err := env.Fs.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("%s: %w", path, fserr.Cause(err))
 	}
 	return writeAtomic(env.Fs, env.UID, path, target, data)
 }

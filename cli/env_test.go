@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine/enginetest"
 	"github.com/spf13/afero"
 )
@@ -155,8 +156,8 @@ func TestFactsReadOnce(t *testing.T) {
 	if eps, err := env.discovery().Endpoints(); err != nil || len(eps) != 1 {
 		t.Fatalf("Endpoints() = %v, %v", eps, err)
 	}
-	d := doctor{env: env, ctx: ctx, s: s}
-	d.contextCheck()
+	d := doctorOf(env, devcontainer.EngineDocker)
+	d.DockerContext(ctx)
 	if p, _ := env.vscodeDockerPath(); p != "docker" {
 		t.Fatalf("dockerPath %q", p)
 	}
@@ -171,7 +172,7 @@ func TestFactsReadOnce(t *testing.T) {
 	if co.PortStart != 80 {
 		t.Errorf("lint's PortStart = %d, want 80 from ProcRoot", co.PortStart)
 	}
-	if c := d.ports(); !strings.HasPrefix(c.Detail, "80:") {
+	if c := d.Ports(ctx); !strings.HasPrefix(c.Detail, "80:") {
 		t.Errorf("doctor's ports: %+v", c)
 	}
 	count := map[string]int{}

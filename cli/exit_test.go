@@ -51,3 +51,25 @@ func TestApplyAnnouncesOnce(t *testing.T) {
 		t.Errorf("not fixed:\n%s", got)
 	}
 }
+
+// An edit of the VS Code settings that devfix got wrong is its fault:
+// exit 3, the file left as it was.
+func TestEditSettingsInternalError(t *testing.T) {
+	const p = "/home/u/.vscode-server/data/Machine/settings.json"
+	env := memEnv(t, map[string]string{p: "{}\n"})
+	env.LookupEnv = func(k string) (string, bool) { return map[string]string{"HOME": "/home/u"}[k], k == "HOME" }
+	var stderr bytes.Buffer
+	env.Stderr, env.Stdout = &stderr, &bytes.Buffer{}
+	bad := func(path string, _ []byte) ([]byte, bool, error) {
+		return nil, false, fmt.Errorf("%s: %w: the edited settings do not parse", path, source.ErrInternal)
+	}
+	if code := editSettings(env, false, "wrote", bad); code != ExitInternal {
+		t.Errorf("exit %d, want %d; stderr %q", code, ExitInternal, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "this is a bug in devfix") {
+		t.Errorf("stderr does not say it is devfix's fault: %q", stderr.String())
+	}
+	if got := read(t, env, p); got != "{}\n" {
+		t.Errorf("settings changed: %q", got)
+	}
+}

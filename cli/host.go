@@ -16,13 +16,12 @@ import (
 
 // hostCommand is the admin's side of a shared host.
 func hostCommand() command {
-	return command{name: "host", summary: "the admin's side of a shared host: subordinate IDs, the PAM profile",
+	return command{name: "host", summary: "the admin's side of a shared host: audit, subordinate IDs, the PAM profile",
 		about: `The admin's side of a shared host where developers run rootless Docker or Podman:
-subordinate UID/GID ranges for every developer (directory users included), given
-safely once or at each first login.`,
-		examples: []string{"sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
-		// Each subcommand is one row; `host check` adds its own here.
-		sub: []command{hostGrantCommand(), hostPAMProfileCommand()},
+an audit of the whole host, and subordinate UID/GID ranges for every developer
+(directory users included), given safely once or at each first login.`,
+		examples: []string{"sudo devfix host check", "sudo devfix host grant alice@corp.example.com", "devfix host pam-profile"},
+		sub:      []command{hostCheckCommand(), hostGrantCommand(), hostPAMProfileCommand()},
 	}
 }
 

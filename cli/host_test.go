@@ -232,7 +232,7 @@ func TestHostHelpAndProfile(t *testing.T) {
 		t.Errorf("host alone: %d\n%s", r.code, r.stderr)
 	}
 	for _, args := range [][]string{{"host", "--help"}, {"help", "host"}} {
-		if r := devfix(t, env, args...); r.code != ExitOK || !strings.Contains(r.stdout, "Commands:\n  grant") {
+		if r := devfix(t, env, args...); r.code != ExitOK || !strings.Contains(r.stdout, "Commands:\n  check ") || !strings.Contains(r.stdout, "\n  grant ") {
 			t.Errorf("%v: %d\n%s", args, r.code, r.stdout)
 		}
 	}
@@ -272,7 +272,7 @@ func TestHostHelpAndProfile(t *testing.T) {
 func TestCompletionHasSubcommands(t *testing.T) {
 	env := memEnv(t, nil)
 	bash := devfix(t, env, "completion", "bash").stdout
-	if !strings.Contains(bash, `compgen -W "grant pam-profile"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
+	if !strings.Contains(bash, `compgen -W "check grant pam-profile"`) || !strings.Contains(bash, "grant) [[ $cur == -* ]] && { COMPREPLY=($(compgen -W \"--count --diff --pam\"") {
 		t.Errorf("bash:\n%s", bash)
 	}
 	zsh := devfix(t, env, "completion", "zsh").stdout

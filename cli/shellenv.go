@@ -12,6 +12,8 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/hostcheck"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/shellenv"
 	"github.com/spf13/afero"
@@ -110,7 +112,7 @@ func runShellenv(ctx context.Context, env *Env, f shellenvFlags, args []string) 
 	login := shellenv.DetectLoginShell(ctx, env.Fs, env.Run, env.LookupEnv, env.userName())
 	if f.install {
 		fmt.Fprintf(env.Stdout, "engine %s: %s\n", kind, why)
-		want := vscodeWant(kind, vars.dockerHost)
+		want := hostcheck.VSCodeWant(kind, vars.dockerHost)
 		code := editSettings(env, f.diff, "wrote what VS Code needs", func(path string, data []byte) ([]byte, bool, error) {
 			return vscode.Install(path, data, want)
 		})
@@ -243,7 +245,7 @@ func installBlocks(ctx context.Context, env *Env, login shellenv.LoginShell, var
 			done[path] = true
 			old, err := afero.ReadFile(env.Fs, path)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				fmt.Fprintf(env.Stderr, "%s: %v\n", path, unwrapPathError(err))
+				fmt.Fprintf(env.Stderr, "%s: %v\n", path, fserr.Cause(err))
 				code = ExitBadInput
 				continue
 			}

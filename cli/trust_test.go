@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,8 +163,8 @@ func TestDoctorAgreesWithLint(t *testing.T) {
 		t.Fatalf("lint: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	env.Fs = afero.NewBasePathFs(env.Fs, "/r")
-	d := doctor{env: env, s: newSession(env, lintFlags{})}
-	c := d.configs()
+	s := newSession(env, lintFlags{})
+	c := configsCheck(context.Background(), env, s)
 	if c.Detail != "1 config(s), 0 finding(s)" || c.Status != statusOK {
 		t.Errorf("doctor: %+v, lint: clean", c)
 	}
@@ -178,12 +179,12 @@ func TestDoctorAgreesWithLint(t *testing.T) {
 		t.Fatalf("lint: exit %d, want 2 and %q\n%s", r.code, want, r.stderr)
 	}
 	env.Fs = afero.NewBasePathFs(env.Fs, "/w")
-	d = doctor{env: env, s: newSession(env, lintFlags{})}
-	_, checks := d.settings()
+	s = newSession(env, lintFlags{})
+	_, checks := settingsCheck(s)
 	if len(checks) != 1 {
 		t.Fatalf("settings checks: %+v", checks)
 	}
-	settings, configs := checks[0], d.configs()
+	settings, configs := checks[0], configsCheck(context.Background(), env, s)
 	if settings.Status != statusFail || !strings.Contains(settings.Detail, want) {
 		t.Errorf("settings check: %+v", settings)
 	}

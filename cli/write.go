@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/devfix/devfix/internal/fserr"
 	"github.com/spf13/afero"
 )
 
@@ -87,7 +88,7 @@ func writeAtomic(fsys afero.Fs, uid int64, path, target string, data []byte) err
 	removeStale(fsys, dir, pattern)
 	tmp, err := afero.TempFile(fsys, dir, pattern+"*")
 	if err != nil {
-		return fmt.Errorf("%s: cannot write in %s: %w", path, dir, unwrapPathError(err))
+		return fmt.Errorf("%s: cannot write in %s: %w", path, dir, fserr.Cause(err))
 	}
 	tmpName := tmp.Name()
 	ok := false
@@ -144,14 +145,6 @@ func syncDir(fsys afero.Fs, dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func statT(fi fs.FileInfo) (*syscall.Stat_t, bool) {

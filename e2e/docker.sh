@@ -155,13 +155,15 @@ s7_domain() {
 	fi
 	check "doctor (USER unset) does not name the missing /etc/passwd line of $DOM_USER" grep -q "FAIL /etc/passwd: no line for $DOM_USER" <<<"$report"
 	check "doctor (USER unset) does not name the missing /etc/subuid range of $DOM_USER" grep -q "FAIL /etc/subuid: no range for $DOM_USER" <<<"$report"
-	# The admin adds the ranges doctor computed (free in both files).
+	# The admin runs what doctor says; host grant adds the very line doctor
+	# computed (one allocator), in both files.
 	local line
-	line=$(sed -n "s/.*fix: echo '\($DOM_USER:[0-9]*:65536\)' | sudo tee -a \/etc\/subuid.*/\1/p" <<<"$report" | head -1)
-	check "doctor printed no subuid line to add" [ -n "$line" ]
-	echo "admin adds: $line"
-	echo "$line" >>/etc/subuid
-	echo "$line" >>/etc/subgid
+	line=$(sed -n "s/.*fix: sudo devfix host grant $DOM_USER   # adds \($DOM_USER:[0-9]*:65536\) to \/etc\/subuid.*/\1/p" <<<"$report" | head -1)
+	check "doctor printed no host grant line to add" [ -n "$line" ]
+	echo "admin runs: devfix host grant $DOM_USER (doctor says it adds $line)"
+	check "devfix host grant $DOM_USER failed" "$DEVFIX" host grant "$DOM_USER"
+	check "host grant did not add doctor's line $line to /etc/subuid" grep -qx "$line" /etc/subuid
+	check "host grant did not add doctor's line $line to /etc/subgid" grep -qx "$line" /etc/subgid
 	as_dom -- setsid dockerd-rootless.sh >"$WORK/rootless-dom.log" 2>&1 </dev/null &
 	local i
 	for i in $(seq 1 60); do

@@ -1,15 +1,13 @@
 package mounts
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/devfix/devfix/internal/proc"
 	"github.com/devfix/devfix/internal/run"
 	"github.com/spf13/afero"
 )
@@ -71,51 +69,6 @@ func ParseIDMap(text string) (IDMap, error) {
 // SubIDRange is one subordinate ID range.
 type SubIDRange struct{ Start, Count int64 }
 
-// SubIDEntry is one line of /etc/subuid or /etc/subgid.
-type SubIDEntry struct {
-	Owner string // a name or a numeric UID
-	SubIDRange
-	Line int
-}
-
-// ParseSubIDFile reads /etc/subuid or /etc/subgid: owner:start:count lines.
-func ParseSubIDFile(r io.Reader) ([]SubIDEntry, error) {
-	var out []SubIDEntry
-	sc := bufio.NewScanner(r)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ":")
-		if len(f) != 3 || f[0] == "" {
-			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
-		}
-		start, err1 := strconv.ParseInt(f[1], 10, 64)
-		count, err2 := strconv.ParseInt(f[2], 10, 64)
-		if err1 != nil || err2 != nil || start < 0 || count <= 0 {
-			return nil, fmt.Errorf("line %d: expected owner:start:count, got %q", n, line)
-		}
-		out = append(out, SubIDEntry{Owner: f[0], SubIDRange: SubIDRange{start, count}, Line: n})
-	}
-	return out, sc.Err()
-}
-
-// RangesFor returns the ranges of the user, matched by name or by UID, in
-// file order.
-func RangesFor(entries []SubIDEntry, name string, uid int64) []SubIDRange {
-	id := strconv.FormatInt(uid, 10)
-	var out []SubIDRange
-	for _, e := range entries {
-		if (name != "" && e.Owner == name) || e.Owner == id {
-			out = append(out, e.SubIDRange)
-		}
-	}
-	return out
-}
-
 // rootlessMap is the map RootlessKit sets up: container 0 is the host user,
 // container 1… are the subordinate ranges in order.
 func rootlessMap(hostID int64, subs []SubIDRange) IDMap {
@@ -126,43 +79,6 @@ func rootlessMap(hostID int64, subs []SubIDRange) IDMap {
 		next += s.Count
 	}
 	return m
-}
-
-// Overlap is two entries whose ranges share IDs.
-type Overlap struct{ A, B SubIDEntry }
-
-// Overlaps lists entries of different owners whose ranges overlap.
-func Overlaps(entries []SubIDEntry) []Overlap {
-	var out []Overlap
-	for i := range entries {
-		for j := i + 1; j < len(entries); j++ {
-			a, b := entries[i], entries[j]
-			if a.Owner != b.Owner && a.Start < b.Start+b.Count && b.Start < a.Start+a.Count {
-				out = append(out, Overlap{a, b})
-			}
-		}
-	}
-	return out
-}
-
-// NextFree returns the first start at or above 100000, on the 65536 grid
-// admins use (100000, 165536, 231072, …), where count IDs overlap no range
-// in either file.
-func NextFree(subuid, subgid []SubIDEntry, count int64) int64 {
-	all := append(append([]SubIDEntry{}, subuid...), subgid...)
-	sort.Slice(all, func(i, j int) bool { return all[i].Start < all[j].Start })
-	for start := int64(100000); ; start += 65536 {
-		free := true
-		for _, e := range all {
-			if start < e.Start+e.Count && e.Start < start+count {
-				free = false
-				break
-			}
-		}
-		if free {
-			return start
-		}
-	}
 }
 
 // subIDsFromGetsubids asks getsubids (shadow's NSS-aware tool) for a user's
@@ -217,30 +133,22 @@ func findRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64
 			}
 		}
 	}
-	entries, err := afero.ReadDir(fs, procRoot)
+	procs, err := proc.PIDs(fs, procRoot)
 	if err != nil {
 		return 0, err
 	}
 	parents := map[int]bool{}
-	var procs []int
 	ppid := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+	for _, pid := range procs {
+		st, err := proc.ReadStatus(fs, procRoot, pid)
 		if err != nil {
 			continue
 		}
-		procs = append(procs, pid)
-		status, err := afero.ReadFile(fs, filepath.Join(procRoot, e.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		name, owner, parent := parseStatus(string(status))
-		ppid[pid] = parent
-		if name == "rootlesskit" && owner == uid {
+		ppid[pid] = st.PPID
+		if st.Name == "rootlesskit" && st.UID == uid {
 			parents[pid] = true
 		}
 	}
-	sort.Ints(procs)
 	want := fmt.Sprintf("0 %d 1", uid)
 	for _, pid := range procs {
 		if !parents[ppid[pid]] {
@@ -252,25 +160,6 @@ func findRootlessChildPID(fs afero.Fs, procRoot, xdgRuntimeDir string, uid int64
 		}
 	}
 	return 0, fmt.Errorf("no rootless Docker daemon of uid %d is running", uid)
-}
-
-func parseStatus(s string) (name string, uid int64, ppid int) {
-	uid = -1
-	for _, line := range strings.Split(s, "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Name":
-			name = v
-		case "Uid":
-			if f := strings.Fields(v); len(f) > 0 {
-				uid, _ = strconv.ParseInt(f[0], 10, 64)
-			}
-		case "PPid":
-			ppid, _ = strconv.Atoi(v)
-		}
-	}
-	return name, uid, ppid
 }
 
 func firstLine(s string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/devfix/devfix/internal/run"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/spf13/afero"
 )
 
@@ -50,16 +51,18 @@ func LookupMaps(ctx context.Context, fs afero.Fs, procRoot string, w Who, run ru
 // no process.
 func SubIDMaps(ctx context.Context, fs afero.Fs, w Who, run run.Runner) (Maps, error) {
 	read := func(path string, id int64) ([]SubIDRange, error) {
-		f, err := fs.Open(path)
+		if _, err := fs.Stat(path); err != nil {
+			return nil, err // a missing file is said so (subid.Read takes it for empty)
+		}
+		f, err := subid.Read(fs, path)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		es, err := ParseSubIDFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%w", path, err)
+		var out []SubIDRange
+		for _, e := range f.Of(w.Name, id) {
+			out = append(out, SubIDRange{Start: e.Start, Count: e.Count})
 		}
-		return RangesFor(es, w.Name, id), nil
+		return out, nil
 	}
 	us, errU := read("/etc/subuid", w.UID)
 	gs, errG := read("/etc/subgid", w.UID)

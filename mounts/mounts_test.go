@@ -220,32 +220,28 @@ bob:231072:65536
 alice:400000:1000
 `
 
+// SubIDMaps reads the files with internal/subid's parser: a user's ranges
+// by name or UID, in file order; a malformed line is an error at its line.
 func TestSubIDs(t *testing.T) {
-	es, err := ParseSubIDFile(strings.NewReader(subuid))
+	fsys := afero.NewMemMapFs()
+	afero.WriteFile(fsys, "/etc/subuid", []byte(subuid), 0o644)
+	afero.WriteFile(fsys, "/etc/subgid", []byte(subuid), 0o644)
+	m, err := SubIDMaps(context.Background(), fsys, Who{UID: 1000, GID: 1000, Name: "alice"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]SubIDRange{{100000, 65536}, {400000, 1000}}, RangesFor(es, "alice", 1000)); d != "" {
+	if d := cmp.Diff(IDMap{{0, 1000, 1}, {1, 100000, 65536}, {65537, 400000, 1000}}, m.UID); d != "" {
 		t.Errorf("alice (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]SubIDRange{{165536, 65536}}, RangesFor(es, "jdoe", 1551001108)); d != "" {
-		t.Errorf("by uid (-want +got):\n%s", d)
+	m, err = SubIDMaps(context.Background(), fsys, Who{UID: 1551001108, GID: 1551000513, Name: "jdoe"}, nil)
+	if err != nil || m.GID[1] != (IDRange{1, 165536, 65536}) {
+		t.Errorf("by uid: %+v, %v", m, err)
 	}
-	if got := RangesFor(es, "nobody", 4242); got != nil {
-		t.Errorf("nobody: %v", got)
+	if _, err := SubIDMaps(context.Background(), fsys, Who{UID: 4242, Name: "nobody"}, nil); err == nil || !strings.Contains(err.Error(), "has no range for nobody") {
+		t.Errorf("nobody: %v", err)
 	}
-	if got := NextFree(es, nil, 65536); got != 296608 {
-		t.Errorf("NextFree = %d, want 296608", got)
-	}
-	gid, _ := ParseSubIDFile(strings.NewReader("carol:296608:65536\n"))
-	if got := NextFree(es, gid, 65536); got != 427680 { // 362144 would run into alice:400000
-		t.Errorf("NextFree over both files = %d, want 427680", got)
-	}
-	over, _ := ParseSubIDFile(strings.NewReader("a:100000:65536\nb:150000:65536\n"))
-	if len(Overlaps(over)) != 1 {
-		t.Errorf("overlaps: %v", Overlaps(over))
-	}
-	if _, err := ParseSubIDFile(strings.NewReader("alice:100000\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+	afero.WriteFile(fsys, "/etc/subuid", []byte("alice:100000\n"), 0o644)
+	if _, err := SubIDMaps(context.Background(), fsys, Who{UID: 1000, Name: "alice"}, nil); err == nil || !strings.Contains(err.Error(), "/etc/subuid:1: ") {
 		t.Errorf("malformed: %v", err)
 	}
 }

@@ -72,14 +72,17 @@ type File struct {
 // entries that parse; the error is the first malformed line, if any.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path, Data: data, Entries: make([]Entry, 0, bytes.Count(data, []byte("\n"))+1)}
-	rest := data
-	for len(rest) > 0 {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+	// One copy of the text: the owners are slices of it, not one string
+	// each (10,000 lines are parsed at every login).
+	text := string(data)
+	for off := 0; off < len(text); {
+		end := strings.IndexByte(text[off:], '\n')
+		next := off + end + 1
+		if end < 0 {
+			end, next = len(text)-off, len(text)
 		}
+		line := text[off : off+end]
+		off = next
 		f.lines++
 		e, ok, what := parseLine(line)
 		switch {
@@ -98,26 +101,20 @@ func Parse(path string, data []byte) (*File, error) {
 
 // parseLine returns the entry of a line (ok), nothing for a comment or a
 // blank line, or what is wrong with it.
-func parseLine(line []byte) (e Entry, ok bool, what string) {
-	trimmed := bytes.TrimLeft(line, " \t")
-	if len(bytes.TrimRight(trimmed, " \t")) == 0 || trimmed[0] == '#' {
+func parseLine(line string) (e Entry, ok bool, what string) {
+	trimmed := strings.TrimLeft(line, " \t")
+	if strings.TrimRight(trimmed, " \t") == "" || trimmed[0] == '#' {
 		return e, false, ""
 	}
 	if len(line) >= maxLine {
 		return e, false, fmt.Sprintf("line is %d bytes long: shadow ignores lines of %d bytes or more", len(line), maxLine)
 	}
-	i := bytes.IndexByte(line, ':')
-	j := -1
-	if i >= 0 {
-		if j = bytes.IndexByte(line[i+1:], ':'); j >= 0 {
-			j += i + 1
-		}
-	}
-	if i < 0 || j < 0 || bytes.IndexByte(line[j+1:], ':') >= 0 {
+	owner, rest, ok1 := strings.Cut(line, ":")
+	f1, f2, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || strings.IndexByte(f2, ':') >= 0 {
 		return e, false, fmt.Sprintf("expected owner:start:count, got %q", line)
 	}
-	owner, f1, f2 := line[:i], line[i+1:j], line[j+1:]
-	if len(owner) == 0 {
+	if owner == "" {
 		return e, false, fmt.Sprintf("empty owner in %q", line)
 	}
 	start, ok := decimal(f1)
@@ -126,7 +123,7 @@ func parseLine(line []byte) (e Entry, ok bool, what string) {
 	}
 	count, ok := decimal(f2)
 	if !ok {
-		if bytes.HasSuffix(f2, []byte("\r")) {
+		if strings.HasSuffix(f2, "\r") {
 			return e, false, "line ends in a carriage return (\\r): save the file with Unix line endings"
 		}
 		return e, false, fmt.Sprintf("count %q is not a decimal number", f2)
@@ -137,12 +134,12 @@ func parseLine(line []byte) (e Entry, ok bool, what string) {
 	if start >= MaxID || count > MaxID-start {
 		return e, false, fmt.Sprintf("range %d+%d ends past the last ID, %d", start, count, MaxID-1)
 	}
-	return Entry{Owner: string(owner), Range: Range{start, count}}, true, ""
+	return Entry{Owner: owner, Range: Range{start, count}}, true, ""
 }
 
 // decimal parses digits only (no sign, no space, no 0x: containers/storage
 // reads the files in base 10) up to 2^32.
-func decimal[T string | []byte](s T) (int64, bool) {
+func decimal(s string) (int64, bool) {
 	if len(s) == 0 || len(s) > 10 {
 		return 0, false
 	}

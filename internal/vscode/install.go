@@ -176,7 +176,7 @@ func Install(path string, data []byte, want Want) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := jsonc.Parse(path, body); err != nil {
-		return nil, false, fmt.Errorf("%s: internal error: the edited settings do not parse: %v", path, err)
+		return nil, false, fmt.Errorf("%s: %w: the edited settings do not parse: %v", path, source.ErrInternal, err)
 	}
 	return d.WithBOM(body), true, nil
 }
@@ -338,7 +338,7 @@ func Uninstall(path string, data []byte) ([]byte, bool, error) {
 		}
 		changed = true
 		if d, err = jsonc.Parse(path, d.WithBOM(body)); err != nil {
-			return nil, false, fmt.Errorf("%s: internal error: the edited settings do not parse: %v", path, err)
+			return nil, false, fmt.Errorf("%s: %w: the edited settings do not parse: %v", path, source.ErrInternal, err)
 		}
 	}
 	if !changed {

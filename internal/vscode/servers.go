@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/proc"
 	"github.com/spf13/afero"
 )
 
@@ -50,19 +52,15 @@ func Servers(fs afero.Fs, procRoot string, uid int64, home string) []Server {
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
-	entries, err := afero.ReadDir(fs, procRoot)
+	pids, err := proc.PIDs(fs, procRoot)
 	if err != nil {
 		return nil
 	}
 	boot := bootTime(fs, procRoot)
 	var servers []Server
 	hosts := map[int][]Process{} // by parent PID
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		dir := filepath.Join(procRoot, e.Name())
+	for _, pid := range pids {
+		dir := proc.Dir(procRoot, pid)
 		raw, err := afero.ReadFile(fs, filepath.Join(dir, "cmdline"))
 		if err != nil || len(raw) == 0 {
 			continue
@@ -72,7 +70,7 @@ func Servers(fs afero.Fs, procRoot string, uid int64, home string) []Server {
 		if !server && !exthost {
 			continue // cheap: most processes stop here, before status
 		}
-		if u, ok := procUID(fs, dir); !ok || u != uid {
+		if st, err := proc.ReadStatus(fs, procRoot, pid); err != nil || st.UID != uid {
 			continue
 		}
 		ppid, started := procStat(fs, dir, boot)
@@ -170,25 +168,6 @@ func serverLayout(exe, home string) (commit string, insiders bool, ok bool) {
 	return "", false, false
 }
 
-// procUID is the real UID of a process, from /proc/<pid>/status.
-func procUID(fs afero.Fs, dir string) (int64, bool) {
-	b, err := afero.ReadFile(fs, filepath.Join(dir, "status"))
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			u, err := strconv.ParseInt(f[0], 10, 64)
-			return u, err == nil
-		}
-	}
-	return 0, false
-}
-
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every
 // Linux architecture Go runs on.
 const clockTicks = 100
@@ -238,7 +217,7 @@ func bootTime(fs afero.Fs, procRoot string) time.Time {
 func procEnv(fs afero.Fs, dir string) (map[string]string, error) {
 	b, err := afero.ReadFile(fs, filepath.Join(dir, "environ"))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the environment of process %s: %w", filepath.Base(dir), unwrapPathError(err))
+		return nil, fmt.Errorf("cannot read the environment of process %s: %w", filepath.Base(dir), fserr.Cause(err))
 	}
 	env := map[string]string{}
 	for _, kv := range strings.Split(string(b), "\x00") {

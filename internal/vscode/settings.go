@@ -2,12 +2,12 @@
 // settings files are (local user settings of Code, Insiders, VSCodium and
 // the Flatpak, and Remote-SSH's machine settings), what devfix reads and
 // writes in them (edits as pure functions over bytes), the VS Code servers
-// running for the user (read from a /proc tree), and the doctor's checks of
-// both, returned as data.
+// running for the user (read from a /proc tree), returned as data. Judging
+// them is internal/hostcheck's (the doctor's checks).
 //
 // It knows nothing of shells, of Docker's API or of how files are written:
-// it reads through the afero filesystem it is given; the CLI pings the
-// daemons the settings name and writes the edited files (atomically).
+// it reads through the afero filesystem it is given; the CLI writes the
+// edited files (atomically).
 package vscode
 
 import (
@@ -67,4 +67,50 @@ func DockerPath(fs afero.Fs, home string) (value, from string) {
 		}
 	}
 	return "", ""
+}
+
+// Place is where a settings file sets DOCKER_HOST.
+type Place struct {
+	Path      string // the settings file
+	Line, Col int    // where the value is
+	Setting   string // "containers.environment" or "docker.environment"
+}
+
+// HostSetting is a DOCKER_HOST a settings file sets: its place and its
+// value, or, when the value is not a string, the JSON it is (NotString).
+type HostSetting struct {
+	Place
+	Value     string
+	NotString string
+}
+
+// ReadDockerHosts reads the DOCKER_HOSTs a settings file sets under
+// "containers.environment" and "docker.environment", in that order; an
+// empty value is unset (the docker CLI uses its context) and left out. A
+// file of only blanks and comments sets none; one that does not parse is
+// the error, at its line and column.
+func ReadDockerHosts(path string, data []byte) ([]HostSetting, error) {
+	d, err := jsonc.Parse(path, data)
+	if err != nil {
+		if isTrivia(data) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []HostSetting
+	for _, key := range envKeys() {
+		v := d.Root().Get(key).Get(varDockerHost)
+		if !v.Exists() {
+			continue
+		}
+		line, col := d.Position(v.Start())
+		at := Place{Path: path, Line: line, Col: col, Setting: key}
+		switch {
+		case v.Kind() != jsonc.String:
+			out = append(out, HostSetting{Place: at, NotString: v.Raw()})
+		case v.Str() != "":
+			out = append(out, HostSetting{Place: at, Value: v.Str()})
+		}
+	}
+	return out, nil
 }

@@ -1,52 +1,29 @@
-package vscode
+package hostcheck
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/devfix/devfix/internal/jsonc"
+	"github.com/devfix/devfix/internal/fserr"
+	"github.com/devfix/devfix/internal/vscode"
 	"github.com/spf13/afero"
 )
-
-// Check statuses.
-const (
-	StatusOK   = "ok"
-	StatusWarn = "warn"
-	StatusFail = "fail"
-)
-
-// Check is one line of the doctor's report.
-type Check struct {
-	Name   string // what was checked: "VS Code settings", "VS Code server"
-	Status string // StatusOK, StatusWarn or StatusFail
-	Detail string // what was found
-	Fix    string // what to do, when something is to be done
-}
-
-// Place is where a settings file sets DOCKER_HOST.
-type Place struct {
-	Path      string // the settings file
-	Line, Col int    // where the value is
-	Setting   string // "containers.environment" or "docker.environment"
-}
 
 // DockerHost is a DOCKER_HOST the settings files give VS Code's container
 // extensions, for the CLI to ping once however many places set it
 // (shellenv --install writes both keys, in the machine and the user
 // settings): the first place, and the others.
 type DockerHost struct {
-	Place
+	vscode.Place
 	Value string
-	Also  []Place // the other places that set the same value, in order
+	Also  []vscode.Place // the other places that set the same value, in order
 }
 
 // Places are every place that sets the value, the first one first.
-func (h DockerHost) Places() []Place { return append([]Place{h.Place}, h.Also...) }
+func (h DockerHost) Places() []vscode.Place { return append([]vscode.Place{h.Place}, h.Also...) }
 
 // CheckSettings reads the settings files of the user's VS Code installs
 // (Targets) and returns the DOCKER_HOSTs they set, each value once with the
@@ -57,10 +34,10 @@ func (h DockerHost) Places() []Place { return append([]Place{h.Place}, h.Also...
 func CheckSettings(fsys afero.Fs, home string) ([]DockerHost, []Check) {
 	exists := func(p string) bool { _, err := fsys.Stat(p); return err == nil }
 	var found []setting
-	for _, p := range Targets(fsys, home) {
+	for _, p := range vscode.Targets(fsys, home) {
 		data, err := afero.ReadFile(fsys, p)
 		if err != nil {
-			found = append(found, setting{problem: &Check{Name: "VS Code settings", Status: StatusWarn, Detail: fmt.Sprintf("%s: %v", p, unwrapPathError(err))}})
+			found = append(found, setting{problem: &Check{Name: "VS Code settings", Status: Warn, Detail: fmt.Sprintf("%s: %v", p, fserr.Cause(err))}})
 			continue
 		}
 		found = append(found, readSettings(p, data)...)
@@ -68,16 +45,10 @@ func CheckSettings(fsys afero.Fs, home string) ([]DockerHost, []Check) {
 	return checkSettings(found, exists)
 }
 
-// settingsChecks is CheckSettings for one file; exists says whether a
-// socket path exists.
-func settingsChecks(path string, data []byte, exists func(string) bool) ([]DockerHost, []Check) {
-	return checkSettings(readSettings(path, data), exists)
-}
-
 // setting is a DOCKER_HOST a settings file sets, or a problem with the
 // file.
 type setting struct {
-	at      Place
+	at      vscode.Place
 	value   string
 	problem *Check
 }
@@ -85,30 +56,21 @@ type setting struct {
 // readSettings reads the DOCKER_HOSTs a settings file sets, in key order,
 // and what is wrong with it.
 func readSettings(path string, data []byte) []setting {
-	d, err := jsonc.Parse(path, data)
+	read, err := vscode.ReadDockerHosts(path, data)
 	if err != nil {
-		if isTrivia(data) {
-			return nil
-		}
-		return []setting{{problem: &Check{Name: "VS Code settings", Status: StatusWarn,
+		return []setting{{problem: &Check{Name: "VS Code settings", Status: Warn,
 			Detail: err.Error(),
 			Fix:    "correct the file (VS Code shows the problem when you open it), then run devfix doctor again"}}}
 	}
 	var out []setting
-	for _, key := range envKeys() {
-		v := d.Root().Get(key).Get(varDockerHost)
-		if !v.Exists() {
+	for _, h := range read {
+		if h.NotString != "" {
+			out = append(out, setting{problem: &Check{Name: "VS Code settings", Status: Warn,
+				Detail: fmt.Sprintf("%s:%d:%d: %q sets DOCKER_HOST to %s, not a string", path, h.Line, h.Col, h.Setting, h.NotString),
+				Fix:    fmt.Sprintf("in %s, write the DOCKER_HOST of %q as a string, or remove it", path, h.Setting)}})
 			continue
 		}
-		line, col := d.Position(v.Start())
-		switch {
-		case v.Kind() != jsonc.String:
-			out = append(out, setting{problem: &Check{Name: "VS Code settings", Status: StatusWarn,
-				Detail: fmt.Sprintf("%s:%d:%d: %q sets DOCKER_HOST to %s, not a string", path, line, col, key, v.Raw()),
-				Fix:    fmt.Sprintf("in %s, write the DOCKER_HOST of %q as a string, or remove it", path, key)}})
-		case v.Str() != "": // empty is unset: the docker CLI uses its context
-			out = append(out, setting{at: Place{Path: path, Line: line, Col: col, Setting: key}, value: v.Str()})
-		}
+		out = append(out, setting{at: h.Place, value: h.Value})
 	}
 	return out
 }
@@ -156,7 +118,7 @@ func isRootfulSocket(p string) bool {
 // checkDockerHost checks one DOCKER_HOST value, naming every place that
 // sets it.
 func checkDockerHost(h DockerHost, exists func(string) bool) Check {
-	c := Check{Name: "VS Code settings", Status: StatusOK}
+	c := Check{Name: "VS Code settings", Status: OK}
 	places := h.Places()
 	var at, files []string
 	settings := map[string][]string{} // by file
@@ -177,7 +139,7 @@ func checkDockerHost(h DockerHost, exists func(string) bool) Check {
 	case !isUnix:
 		c.Detail = where
 	case isRootfulSocket(sock):
-		c.Status = StatusWarn
+		c.Status = Warn
 		c.Detail = where + ", the socket of the rootful daemon: whoever can use it is root on this host"
 		if len(places) == 1 {
 			c.Fix = fmt.Sprintf("in %s, point %q's DOCKER_HOST at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove it", h.Path, h.Setting)
@@ -189,7 +151,7 @@ func checkDockerHost(h DockerHost, exists func(string) bool) Check {
 			c.Fix = fmt.Sprintf("point the DOCKER_HOST of %s at your rootless daemon (unix:///run/user/<your uid>/docker.sock), or remove them", andList(each))
 		}
 	case !exists(sock):
-		c.Status = StatusWarn
+		c.Status = Warn
 		c.Detail = where + ", but there is no " + sock
 		c.Fix = fmt.Sprintf("start your rootless daemon (systemctl --user start docker), or correct the path in %s", andList(files))
 	default:
@@ -213,7 +175,7 @@ func andList(items []string) string {
 // must be restarted, and the fix says how. A Podman user
 // (want.DockerPath "podman") needs nothing in the environment: Dev
 // Containers runs podman, which DOCKER_HOST does not steer.
-func CheckServers(servers []Server, want Want) []Check {
+func CheckServers(servers []vscode.Server, want vscode.Want) []Check {
 	var out []Check
 	for _, s := range servers {
 		out = append(out, checkServer(s, want))
@@ -221,9 +183,9 @@ func CheckServers(servers []Server, want Want) []Check {
 	return out
 }
 
-func checkServer(s Server, want Want) Check {
-	c := Check{Name: "VS Code server", Status: StatusOK}
-	id := s.describe()
+func checkServer(s vscode.Server, want vscode.Want) Check {
+	c := Check{Name: "VS Code server", Status: OK}
+	id := describeServer(s)
 	restart := fmt.Sprintf("in VS Code, run \"Remote-SSH: Kill VS Code Server on Host...\" from the command palette, or here: kill %d; it starts again, with your environment as it is now, on the next connection", s.PID)
 	switch {
 	case filepath.Base(want.DockerPath) == "podman":
@@ -235,17 +197,17 @@ func checkServer(s Server, want Want) Check {
 	}
 	if len(s.ExtensionHosts) == 0 {
 		// The server's own environment is all there is to see.
-		v, has := s.Env[varDockerHost]
+		v, has := s.Env["DOCKER_HOST"]
 		switch {
 		case s.EnvErr != nil:
-			c.Status, c.Detail = StatusWarn, fmt.Sprintf("%s: %v", id, s.EnvErr)
+			c.Status, c.Detail = Warn, fmt.Sprintf("%s: %v", id, s.EnvErr)
 			c.Fix = "run devfix doctor as the user who runs VS Code; to be sure, " + restart
 		case has && v == want.DockerHost:
 			c.Detail = fmt.Sprintf("%s has DOCKER_HOST=%s", id, v)
 		case has:
-			c.Status, c.Detail, c.Fix = StatusFail, fmt.Sprintf("%s has DOCKER_HOST=%q, not %q: it must be restarted", id, v, want.DockerHost), restart
+			c.Status, c.Detail, c.Fix = Fail, fmt.Sprintf("%s has DOCKER_HOST=%q, not %q: it must be restarted", id, v, want.DockerHost), restart
 		default:
-			c.Status = StatusWarn
+			c.Status = Warn
 			c.Detail = id + " has no DOCKER_HOST and no window connected, so devfix cannot see the environment its extensions get: the server took it from your login shell when a window first connected, and keeps it until it stops; restart it if it started before DOCKER_HOST was set up"
 			c.Fix = "if it started before DOCKER_HOST was set up, " + restart
 		}
@@ -254,12 +216,12 @@ func checkServer(s Server, want Want) Check {
 	var missing, unreadable, ok []string
 	for _, h := range s.ExtensionHosts {
 		pid := strconv.Itoa(h.PID)
-		v, has := h.Env[varDockerHost]
+		v, has := h.Env["DOCKER_HOST"]
 		switch {
 		case h.EnvErr != nil:
 			unreadable = append(unreadable, pid)
 		case has && v != want.DockerHost:
-			c.Status = StatusFail
+			c.Status = Fail
 			c.Detail = fmt.Sprintf("%s: its extension host %s has DOCKER_HOST=%q, not %q: the server must be restarted", id, pid, v, want.DockerHost)
 			c.Fix = restart
 			return c
@@ -271,11 +233,11 @@ func checkServer(s Server, want Want) Check {
 	}
 	switch {
 	case len(missing) > 0:
-		c.Status = StatusWarn
+		c.Status = Warn
 		c.Detail = fmt.Sprintf("%s: its extension host %s has no DOCKER_HOST: the server resolved your login shell's environment before DOCKER_HOST was there, and keeps what it found; it must be restarted", id, strings.Join(missing, ", "))
 		c.Fix = restart
 	case len(ok) == 0:
-		c.Status = StatusWarn
+		c.Status = Warn
 		c.Detail = fmt.Sprintf("%s: cannot read the environment of its extension host %s", id, strings.Join(unreadable, ", "))
 		c.Fix = "run devfix doctor as the user who runs VS Code"
 	default:
@@ -284,9 +246,9 @@ func checkServer(s Server, want Want) Check {
 	return c
 }
 
-// describe names a server for a person: "VS Code server 4242 (1a2b3c4,
+// describeServer names a server for a person: "VS Code server 4242 (1a2b3c4,
 // started 2025-11-20 09:15)".
-func (s Server) describe() string {
+func describeServer(s vscode.Server) string {
 	var about []string
 	commit := s.Commit
 	if len(commit) > 7 {
@@ -300,12 +262,4 @@ func (s Server) describe() string {
 		about = append(about, "started "+s.Started.Local().Format("2006-01-02 15:04"))
 	}
 	return fmt.Sprintf("server %d (%s)", s.PID, strings.Join(about, ", "))
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
