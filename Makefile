@@ -14,10 +14,11 @@ all: build
 # describe: 1.2.0, 1.2.0+3.gabc1234 past it), else
 # 0.0.0~git<commit time>.<revision>; "+dirty" for a tree with changes. No
 # '-', so deb and rpm both take it as it is and order it alike.
-DIRTY    := $(shell git diff --quiet HEAD -- 2>/dev/null || echo +dirty)
+DIRTY    := $(shell git rev-parse -q --verify HEAD >/dev/null 2>&1 && { git diff --quiet HEAD -- || echo +dirty; })
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 VERSION  ?= $(or $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | sed -e 's/^v//' -e 's/-\([0-9]*\)-g/+\1.g/'),$(if $(REVISION),0.0.0~git$(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M%S).$(shell git rev-parse --short=12 HEAD),0.0.0~unknown))$(DIRTY)
-LDFLAGS  := -s -w -X github.com/devfix/devfix/cli.buildVersion=$(VERSION) -X github.com/devfix/devfix/cli.buildRevision=$(REVISION)
+# (Outside a git checkout the binary says what its build info says.)
+LDFLAGS  := -s -w $(if $(REVISION),-X github.com/devfix/devfix/cli.buildVersion=$(VERSION) -X github.com/devfix/devfix/cli.buildRevision=$(REVISION))
 
 # A static binary (no cgo): one file to copy onto a shared host.
 build:
