@@ -29,11 +29,13 @@ dist() {
 	PKG_VERSION=$(dpkg-deb -f "$DEB" Version)
 }
 
-# purge_devfix: the package gone, as after a failed scenario.
+# purge_devfix: the package gone, as after a failed scenario. Its prerm
+# runs pam-auth-update, so the purge too runs over copies of the PAM files.
 purge_devfix() {
-	dpkg -P devfix >/dev/null 2>&1 || true
+	if dpkg-query -W devfix >/dev/null 2>&1; then in_pam_ns purge_inside || true; fi
 	rm -f "$PAM_LOG"
 }
+purge_inside() { dpkg -P devfix >/dev/null 2>&1 || true; }
 
 # keep_subids / restore_subids: /etc/subuid, /etc/subgid and shadow's "-"
 # backups as they were (grant writes all four).
@@ -67,12 +69,13 @@ in_pam_ns() {
 		mount --bind '$d/varlibpam' /var/lib/pam
 		mount --bind '$d/pam-configs' /usr/share/pam-configs
 		$(declare -f)
-		$(declare -p WORK E2E REPO DEVFIX DOM_USER DOM_UID DEB RPM PKG_VERSION PKG_DIST PAM_LOG T0)
+		$(declare -p WORK E2E REPO DEVFIX DOM_USER DOM_UID DEB RPM PKG_VERSION PKG_DIST PAM_LOG T0 2>/dev/null)
 		$1"
 }
 
 # P1: make dist's artefacts; the .deb passes lintian, installs, and its
-# man pages render; the .rpm lists the same files.
+# man pages render; the .rpm lists the same files. (Installing touches no
+# PAM file; removing does, and purge_devfix does it over copies.)
 p1_dist() {
 	dist
 	check "SHA256SUMS does not match the artefacts" bash -c "cd '$PKG_DIST' && sha256sum --quiet -c SHA256SUMS"
