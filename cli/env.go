@@ -16,6 +16,7 @@ import (
 	"github.com/devfix/devfix/engine"
 	"github.com/devfix/devfix/internal/fserr"
 	"github.com/devfix/devfix/internal/run"
+	"github.com/devfix/devfix/internal/subid"
 	"github.com/devfix/devfix/internal/vscode"
 	"github.com/devfix/devfix/mounts"
 	"github.com/spf13/afero"
@@ -316,4 +317,19 @@ func (env *Env) writeInside(path string, data []byte, root, what string) error {
 		return fmt.Errorf("%s: %w", path, fserr.Cause(err))
 	}
 	return writeAtomic(env.Fs, env.UID, path, target, data)
+}
+
+// hostPaths places the host's files under HostRoot.
+func (env *Env) hostPaths() subid.Paths { return subid.Paths{Root: env.HostRoot} }
+
+// getentPath finds getent by absolute path in Fs: a PAM session has no
+// PATH.
+func (env *Env) getentPath() string {
+	return subid.GetentPath(func(p string) bool {
+		if env.Fs == nil {
+			return false
+		}
+		fi, err := env.Fs.Stat(p)
+		return err == nil && !fi.IsDir()
+	})
 }

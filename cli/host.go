@@ -61,17 +61,6 @@ type hostGrant struct {
 	diff, pam bool
 }
 
-// hostPaths places the host's files under Env.HostRoot.
-func (env *Env) hostPaths() subid.Paths { return subid.Paths{Root: env.HostRoot} }
-
-// getentPath finds getent by absolute path: a PAM session has no PATH.
-func (env *Env) getentPath() string {
-	return subid.GetentPath(func(p string) bool {
-		fi, err := env.Fs.Stat(p)
-		return err == nil && !fi.IsDir()
-	})
-}
-
 func (g *hostGrant) run(ctx context.Context, env *Env, args []string) int {
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "devfix host grant: "+format+"\n", a...)

@@ -562,7 +562,10 @@ func (d *Doctor) Shell(ctx context.Context) []Check {
 	if !login.PasswdFound {
 		pw.Status = Fail
 		pw.Detail = fmt.Sprintf("no line for %s (a domain/SSSD user): VS Code may start sh, which never reads ~/.bashrc, so DOCKER_HOST never reaches it", d.UserName)
-		pw.Fix = fmt.Sprintf("getent passwd %s | sudo tee -a /etc/passwd", d.UserName)
+		// Not a copy of the getent line into /etc/passwd: the files line
+		// always wins, so it hides the directory's later shell, home and
+		// UID changes (host check's passwd-copy warns about such copies).
+		pw.Fix = "an admin sets default_shell = /bin/bash in /etc/sssd/sssd.conf ([nss]; override_shell for everyone), not a copy of the getent line in /etc/passwd; devfix shellenv --install reaches sh meanwhile"
 	}
 	sh := Check{Name: "login shell", Status: OK}
 	sh.Detail = fmt.Sprintf("VS Code starts %s (getent: %s, /etc/passwd: %s, $SHELL: %s)", login.Effective, orNone(login.Getent), orNone(login.Passwd), orNone(login.Env))
