@@ -1,9 +1,10 @@
 # Scenarios P1–P5: the packages, sourced by run.sh. `make dist` builds the
 # .deb and .rpm once per run (in $WORK/dist); each scenario installs the
-# .deb itself and removes it (and purges it) on the way out, so each can run
-# alone. Everything that touches PAM runs in a private mount namespace over
-# copies of /etc/pam.d, /var/lib/pam and /usr/share/pam-configs: the host's
-# PAM stack is never edited. /etc/subuid and /etc/subgid (and their "-"
+# .deb itself and purges it on the way out, so each can run alone. Every
+# install and removal runs in a private mount namespace over copies of
+# /etc/pam.d, /var/lib/pam and /usr/share/pam-configs (the package's prerm
+# runs pam-auth-update, and its profile lands in the copy): the host's PAM
+# stack is never edited. /etc/subuid and /etc/subgid (and their "-"
 # backups) are put back as they were.
 
 PKG_DIST=$WORK/dist
@@ -104,6 +105,9 @@ p1_dist() {
 
 	purge_devfix
 	trap purge_devfix EXIT
+	in_pam_ns p1_installed
+}
+p1_installed() {
 	dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i $(basename "$DEB") failed"; return 1; }
 	local v
 	v=$(/usr/bin/devfix version)
@@ -122,6 +126,7 @@ p1_dist() {
 	check "the installed profile is enabled by default" grep -qx 'Default: no' /usr/share/pam-configs/devfix
 	check "installing enabled the PAM profile" test -z "$(grep -l devfix /etc/pam.d/common-* 2>/dev/null)"
 	echo "installed $(basename "$DEB"); man devfix, devfix-lint and devfix-host-grant render"
+	dpkg -P devfix >/dev/null
 }
 
 # P2: completion from the system folders: bash's function, loaded the way
@@ -131,6 +136,9 @@ p2_completion() {
 	dist
 	purge_devfix
 	trap purge_devfix EXIT
+	in_pam_ns p2_installed
+}
+p2_installed() {
 	dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i failed"; return 1; }
 	local got
 	got=$(bash --norc --noprofile -c '
@@ -154,6 +162,7 @@ p2_completion() {
 	check "fish completion of 'devfix li' is not lint: $got" test "$got" = lint
 	check "zsh's fpath lacks /usr/share/zsh/vendor-completions" grep -qx /usr/share/zsh/vendor-completions <<<"$(zsh -fc 'print -l $fpath')"
 	check "the zsh completion is not a #compdef file" grep -qx '#compdef devfix' /usr/share/zsh/vendor-completions/_devfix
+	dpkg -P devfix >/dev/null
 }
 
 # P3 (in the namespace): pam-auth-update --enable devfix puts the session
@@ -239,7 +248,8 @@ p4_lifecycle() {
 # Docker enabled (docker.io), which host check rightly fails: the clean host
 # is this one with rootful Docker disabled, as the admin does
 # (`systemctl disable docker.service docker.socket`), in a private mount
-# namespace over a copy of /etc/systemd/system.
+# namespace over a copy of /etc/systemd/system (and, as everywhere here,
+# of the PAM files: the package is installed and purged in there).
 p5_fleet() {
 	dist
 	make_domain_user
@@ -250,15 +260,11 @@ p5_fleet() {
 	rm -rf "$d"
 	cp -a /etc/systemd/system "$d"
 	find "$d" -path '*.wants/docker.*' -delete
-	unshare -m --propagation private -- bash -c "
-		set -euo pipefail
-		mount --bind '$d' /etc/systemd/system
-		$(declare -f)
-		$(declare -p WORK E2E REPO DEB DOM_USER T0)
-		p5_inside" >"$WORK/p5.log" 2>&1 || { tail -25 "$WORK/p5.log"; [ -s "$WORK/reason" ] || fail "$(tail -1 "$WORK/p5.log")"; return 1; }
+	in_pam_ns p5_inside >"$WORK/p5.log" 2>&1 || { tail -25 "$WORK/p5.log"; [ -s "$WORK/reason" ] || fail "$(tail -1 "$WORK/p5.log")"; return 1; }
 	cat "$WORK/p5.log"
 }
 p5_inside() {
+	mount --bind "$WORK/p5ns" /etc/systemd/system
 	awk '/^```yaml$/ { on = 1; next } /^```$/ { on = 0 } on' "$REPO/docs/fleet.md" >"$WORK/devfix.yml"
 	check "docs/fleet.md has no playbook" grep -q 'ansible.builtin.apt' "$WORK/devfix.yml"
 	# (Already root here, with no sudo to become it: ansible_become=false.)
@@ -279,4 +285,5 @@ p5_inside() {
 	if ANSIBLE_NOCOLOR=1 "${play[@]}" >"$WORK/p5.red.log" 2>&1; then fail "the playbook passed on a host with an overlapping range"; return 1; fi
 	check "the red run did not fail at the host check" grep -q 'Fail the host on any failed check' <<<"$(grep -B3 'FAILED!' "$WORK/p5.red.log")"
 	grep -o '"msg": .*' "$WORK/p5.red.log" | head -1 | cut -c1-200
+	dpkg -P devfix >/dev/null
 }
