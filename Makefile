@@ -51,14 +51,18 @@ fuzz:
 # same run: lint of the whole corpus against the parse floor; a compose
 # config against an image config; a `host grant --pam` login and the
 # allocator on 10,000 ranges against parsing the files; host check over
-# 1,000 home folders against reading its inputs (target ≤ 1 s an op).
+# 1,000 home folders against reading its inputs (target ≤ 1 s an op); image
+# facts from the cache and from overlay layer folders against a container (a
+# cache miss).
 bench:
 	$(GO) mod download
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/ ./internal/subid/ ./internal/hostcheck/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./devcontainer/ ./cli/ ./internal/subid/ ./internal/hostcheck/ ./engine/
 
 # Whole process on the e2e lab (root): devfix lint against the reference
-# CLI's read-configuration of the same config, daemon up; a compose repo
-# against an image repo. Prints the ratios.
+# CLI's read-configuration --include-merged-configuration of the same config,
+# under rootless Docker and under rootless Podman by its CLI (image seen
+# before and never seen, vfs and overlay stores); a compose repo against an
+# image repo; --strategy acl against root. Prints the ratios.
 speed:
 	bash e2e/speed.sh
 

@@ -36,20 +36,22 @@ nothing.`,
 		examples: []string{"devfix doctor", `devfix doctor --format json | jq '.checks[] | select(.status != "ok")'`},
 		setup: func(fs *pflag.FlagSet) func(context.Context, *Env, []string) int {
 			var format, eng string
+			var noCache bool
 			fs.StringVar(&format, "format", "text", "output format: text or json")
 			engineFlag(fs, &eng)
+			fs.BoolVar(&noCache, "no-cache", false, noCacheUsage)
 			return func(ctx context.Context, env *Env, args []string) int {
-				return runDoctor(ctx, env, format, eng, args)
+				return runDoctor(ctx, env, format, lintFlags{engine: eng, noCache: noCache}, args)
 			}
 		},
 	}
 }
 
-func runDoctor(ctx context.Context, env *Env, format, eng string, args []string) int {
+func runDoctor(ctx context.Context, env *Env, format string, flags lintFlags, args []string) int {
 	if !reportUsage(env, "devfix doctor", format, args) {
 		return ExitBadInput
 	}
-	s := newSession(env, lintFlags{engine: eng})
+	s := newSession(env, flags)
 	if err := s.flags.validate(); err != nil {
 		fmt.Fprintf(env.Stderr, "devfix doctor: %v\n", err)
 		return ExitBadInput

@@ -7,6 +7,7 @@ import (
 
 	"github.com/devfix/devfix/devcontainer"
 	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/spf13/afero"
 	"github.com/spf13/pflag"
 )
@@ -17,12 +18,17 @@ type lintFlags struct {
 	strategy, engine string
 	noInlineIgnores  bool
 	strict           bool
+	noCache          bool
 }
+
+// noCacheUsage is the --no-cache flag's help, shared by lint, apply and doctor.
+const noCacheUsage = "neither read nor write the cache of image facts (also DEVFIX_NO_CACHE=1)"
 
 func (f *lintFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.strategy, "strategy", "", "how to fix: root, env, acl or keepid (default: .devfix.jsonc's, else env for a config that already reads DEVFIX_* variables, else keepid under Podman, else root)")
 	engineFlag(fs, &f.engine)
 	fs.BoolVar(&f.noInlineIgnores, "no-inline-ignores", false, "let devfix-ignore comments silence nothing (for CI policy)")
+	fs.BoolVar(&f.noCache, "no-cache", false, noCacheUsage)
 	fs.BoolVar(&f.strict, "strict", false, "a user devfix could not learn (no engine, image not pulled) fails lint too (also \"strict\": true in .devfix.jsonc)")
 }
 
@@ -60,6 +66,8 @@ type session struct {
 	fs       afero.Fs
 	settings map[string]*devcontainer.Settings // by folder
 	detected *engine.Detection
+	cache    *imagefacts.Cache // nil: off or nowhere to keep it
+	cacheSet bool
 }
 
 func newSession(env *Env, flags lintFlags) *session {
@@ -122,6 +130,22 @@ func (s *session) engineFor(ctx context.Context, st *devcontainer.Settings) (dev
 	return devcontainer.Engine(s.detected.Kind), s.detected.Reason
 }
 
+// imageCache is the cache of image facts, under $XDG_CACHE_HOME/devfix
+// (else ~/.cache/devfix); nil when --no-cache or DEVFIX_NO_CACHE=1 turn it
+// off, or no home is known.
+func (s *session) imageCache() *imagefacts.Cache {
+	if !s.cacheSet {
+		s.cacheSet = true
+		off, _ := s.env.lookup("DEVFIX_NO_CACHE")
+		xdg, _ := s.env.lookup("XDG_CACHE_HOME")
+		home, _ := s.env.lookup("HOME")
+		if dir := imagefacts.CacheDir(xdg, home); dir != "" && !s.flags.noCache && (off == "" || off == "0") && s.env.Fs != nil {
+			s.cache = &imagefacts.Cache{Fs: s.env.Fs, Dir: filepath.Join(dir, "images")}
+		}
+	}
+	return s.cache
+}
+
 // options builds one config's lint options: flags win over .devfix.jsonc,
 // which wins over what devfix detects.
 func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (configOptions, error) {
@@ -141,6 +165,11 @@ func (s *session) options(ctx context.Context, cfg *devcontainer.Config) (config
 	if env.Engine != nil {
 		if conn := env.Engine(kind); conn != nil {
 			o.Images = conn
+			if c, ok := conn.(interface {
+				Cached(*imagefacts.Cache) engine.Images
+			}); ok && s.imageCache() != nil {
+				o.Images = c.Cached(s.imageCache())
+			}
 		}
 	}
 	co := configOptions{Options: o, strict: s.flags.strict || (st != nil && st.Strict)}

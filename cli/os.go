@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -70,156 +69,14 @@ func userName(ctx context.Context, uid int, lookupID func(string) (*user.User, e
 	return name
 }
 
-// connectEngines wires Engine to lazy connections to the engines found the
-// way the docker CLI (or, for Podman, its socket and CLI) finds them.
+// connectEngines wires Engine to the engine package's pool of lazy
+// connections, found the way the docker CLI (or, for Podman, its socket and
+// CLI) finds them.
 func (env *Env) connectEngines() {
-	conns := &osEngines{env: env, disc: env.discovery(), by: map[devcontainer.Engine]*lazyEngine{}}
-	env.Engine = conns.get
-}
-
-// osEngines hands out one lazy connection per engine kind.
-type osEngines struct {
-	env  *Env
-	disc engine.Discovery
-	mu   sync.Mutex
-	by   map[devcontainer.Engine]*lazyEngine
-}
-
-func (o *osEngines) get(kind devcontainer.Engine) devcontainer.Images {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if l, ok := o.by[kind]; ok {
-		return l
-	}
-	l := &lazyEngine{env: o.env, disc: o.disc, kind: kind}
-	o.by[kind] = l
-	return l
-}
-
-// lazyEngine connects on the first question, so configs that need no engine
-// never wait for one, and caches every answer. Under Podman it uses the
-// API socket when the service runs, else the podman CLI (by argv).
-type lazyEngine struct {
-	env  *Env
-	disc engine.Discovery
-	kind devcontainer.Engine
-
-	once   sync.Once
-	daemon *engine.Daemon
-	images engine.Images
-	err    error
-	mu     sync.Mutex
-	cache  map[string]engine.Image
-	files  map[string][]byte
-}
-
-func (l *lazyEngine) connect(ctx context.Context) error {
-	l.once.Do(func() {
-		var eps []engine.Endpoint
-		if l.kind == devcontainer.EnginePodman {
-			if sock := l.env.PodmanSocket; sock != "" {
-				eps = []engine.Endpoint{{Host: "unix://" + sock, Source: sock}}
-			}
-		} else {
-			eps, l.err = l.disc.Endpoints()
-			if l.err != nil {
-				return
-			}
-		}
-		if len(eps) > 0 {
-			l.daemon, l.err = l.env.connect(ctx, eps)
-			if l.err == nil {
-				l.images = l.daemon
-				return
-			}
-		}
-		if l.kind == devcontainer.EnginePodman {
-			if p, err := l.env.lookPath("podman"); err == nil {
-				l.images, l.err = engine.PodmanCLI{Run: l.env.Run, Path: p}, nil
-				return
-			}
-		}
-		if l.err == nil {
-			if l.kind == devcontainer.EnginePodman {
-				l.err = errors.New("no Podman API socket and no podman on PATH")
-			} else {
-				l.err = errors.New("no socket found; set DOCKER_HOST or start your rootless daemon")
-			}
-		}
-	})
-	return l.err
-}
-
-func (l *lazyEngine) InspectImage(ctx context.Context, ref string) (engine.Image, error) {
-	l.mu.Lock()
-	info, ok := l.cache[ref]
-	l.mu.Unlock()
-	if ok {
-		return info, nil
-	}
-	if err := l.connect(ctx); err != nil {
-		return engine.Image{}, &devcontainer.NoDaemonError{Reason: err.Error()}
-	}
-	info, err := l.images.InspectImage(ctx, ref)
-	if err != nil {
-		return engine.Image{}, err
-	}
-	l.mu.Lock()
-	if l.cache == nil {
-		l.cache = map[string]engine.Image{}
-	}
-	l.cache[ref] = info
-	l.mu.Unlock()
-	return info, nil
-}
-
-func (l *lazyEngine) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
-	key := ref + "\x00" + path
-	l.mu.Lock()
-	data, ok := l.files[key]
-	l.mu.Unlock()
-	if ok {
-		return data, nil
-	}
-	if err := l.connect(ctx); err != nil {
-		return nil, &devcontainer.NoDaemonError{Reason: err.Error()}
-	}
-	data, err := l.images.ReadImageFile(ctx, ref, path)
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	if l.files == nil {
-		l.files = map[string][]byte{}
-	}
-	l.files[key] = data
-	l.mu.Unlock()
-	return data, nil
-}
-
-// Daemon returns the connected API daemon (connecting on first use); an
-// error when there is none (also for Podman answered by its CLI).
-func (l *lazyEngine) Daemon(ctx context.Context) (*engine.Daemon, error) {
-	if err := l.connect(ctx); err != nil {
-		return nil, err
-	}
-	if l.daemon == nil {
-		return nil, errors.New("the Podman API service is not running (devfix used the podman CLI)")
-	}
-	return l.daemon, nil
-}
-
-// DaemonFacts describes the daemon (connecting on first use).
-func (l *lazyEngine) DaemonFacts(ctx context.Context) (devcontainer.DaemonFacts, error) {
-	d, err := l.Daemon(ctx)
-	if err != nil {
-		return devcontainer.DaemonFacts{}, &devcontainer.NoDaemonError{Reason: err.Error()}
-	}
-	info, err := d.Info(ctx)
-	if err != nil {
-		return devcontainer.DaemonFacts{}, err
-	}
-	return devcontainer.DaemonFacts{Rootless: d.Rootless, CgroupDriver: info.CgroupDriver, CgroupVersion: info.CgroupVersion}, nil
+	noLayers, _ := env.lookup("DEVFIX_NO_LAYERS")
+	pool := &engine.Pool{Discovery: env.discovery(), PodmanSocket: env.PodmanSocket,
+		Connect: env.connect, LookPath: env.lookPath, Run: env.Run, NoLayers: noLayers == "1"}
+	env.Engine = func(kind devcontainer.Engine) devcontainer.Images { return pool.Get(kind) }
 }
 
 // osHost answers host questions from /proc, /etc/subuid and getfacl. The

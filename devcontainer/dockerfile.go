@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/source"
 )
@@ -49,7 +50,7 @@ func (r userResult) line() int {
 	return line
 }
 
-var varRE = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`)
+var varRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)`) })
 
 // parseDockerfile reads instructions, joining continued lines. It never fails:
 // what it does not understand it ignores.
@@ -176,7 +177,7 @@ func (df *dockerfileDoc) instruction(text string, at source.Loc) {
 // variable is "" (as Docker expands FROM), not a failure.
 func expandVars(s string, vars map[string]string, empty bool) (string, bool) {
 	ok := true
-	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
+	out := varRE().ReplaceAllStringFunc(s, func(m string) string {
 		name := strings.TrimPrefix(m, "$")
 		name = strings.TrimSuffix(strings.TrimPrefix(name, "{"), "}")
 		if k, def, found := strings.Cut(name, ":-"); found {

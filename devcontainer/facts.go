@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/internal/source"
 	"github.com/devfix/devfix/mounts"
@@ -17,30 +17,24 @@ import (
 
 // Engine is the container engine the dev containers run on: the engine
 // package's Kind, so a flag, a setting and detection share one type.
-type Engine = engine.Kind
+type Engine = imagefacts.Kind
 
 // The engines. The zero value means EngineDocker.
 const (
-	EngineDocker = engine.Docker
-	EnginePodman = engine.Podman
+	EngineDocker = imagefacts.Docker
+	EnginePodman = imagefacts.Podman
 )
 
 // NoDaemonError says why no engine could answer an image question; lint
 // then reports the user as unknown instead of failing.
-type NoDaemonError struct{ Reason string }
-
-func (e *NoDaemonError) Error() string { return "no container engine is reachable: " + e.Reason }
+type NoDaemonError = imagefacts.NoEngineError
 
 // Images answers image questions: the image's Config.User and labels, and
 // files in it (/etc/passwd), read without starting anything.
-type Images = engine.Images
+type Images = imagefacts.Images
 
 // DaemonFacts are what the rules need to know of the daemon.
-type DaemonFacts struct {
-	Rootless      bool
-	CgroupDriver  string
-	CgroupVersion string
-}
+type DaemonFacts = imagefacts.DaemonFacts
 
 // daemonInformer is implemented by Images that can also describe the daemon.
 type daemonInformer interface {

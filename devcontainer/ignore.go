@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/source"
 )
@@ -34,7 +35,7 @@ type commentSource struct {
 	lines    map[int][]string
 }
 
-var ignoreRE = regexp.MustCompile(`devfix-ignore-(next-line|line|file)\b([^*\n]*)`)
+var ignoreRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`devfix-ignore-(next-line|line|file)\b([^*\n]*)`) })
 
 var ruleUnusedIgnore = &Rule{
 	ID:       "unused-ignore",
@@ -55,7 +56,7 @@ func (cs commentSource) ignores() []*ignore {
 		if !strings.Contains(cm.Text, "devfix-ignore-") {
 			continue
 		}
-		m := ignoreRE.FindStringSubmatch(cm.Text)
+		m := ignoreRE().FindStringSubmatch(cm.Text)
 		if m == nil {
 			continue
 		}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/imagefacts"
 )
 
 // imagePasswd is the image's /etc/passwd, read once, when a rule needs a
@@ -54,7 +54,7 @@ func (ip *imagePasswd) lookupUser(spec string) (uid, gid int64, ok bool) {
 	if _, grp, _ := strings.Cut(spec, ":"); grp != "" && ip.readGroup != nil {
 		ip.group, ip.readGroup = ip.readGroup(), nil
 	}
-	a, found := engine.LookupUser(ip.passwd, ip.group, spec)
+	a, found := imagefacts.LookupUser(ip.passwd, ip.group, spec)
 	if !found || a.UID < 0 || a.GID < 0 {
 		return 0, 0, false
 	}
@@ -63,7 +63,7 @@ func (ip *imagePasswd) lookupUser(spec string) (uid, gid int64, ok bool) {
 
 // userWithUID names the image user that has uid, if any.
 func (ip *imagePasswd) userWithUID(uid int64) (string, bool) {
-	a, found := engine.LookupUser(ip.passwd, nil, strconv.FormatInt(uid, 10))
+	a, found := imagefacts.LookupUser(ip.passwd, nil, strconv.FormatInt(uid, 10))
 	return a.Name, found
 }
 

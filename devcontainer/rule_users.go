@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/devfix/devfix/internal/source"
@@ -28,11 +29,13 @@ func envForm(variable, orig string) string {
 	return "${localEnv:" + variable + ":" + orig + "}"
 }
 
-var envFormRE = regexp.MustCompile(`^\$\{localEnv:([A-Za-z_][A-Za-z0-9_]*)(:[^:}]*)?\}$`)
+var envFormRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\$\{localEnv:([A-Za-z_][A-Za-z0-9_]*)(:[^:}]*)?\}$`)
+})
 
 // isEnvForm reports whether s already reads variable (any default).
 func isEnvForm(s, variable string) bool {
-	m := envFormRE.FindStringSubmatch(s)
+	m := envFormRE().FindStringSubmatch(s)
 	return m != nil && m[1] == variable
 }
 

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/devfix/devfix/engine"
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/devfix/devfix/internal/jsonc"
 	"github.com/spf13/afero"
 )
@@ -76,7 +76,7 @@ func parseSettings(path string, data []byte) (*Settings, error) {
 			s.Strategy = st
 		case "engine":
 			// Read as the --engine flag is: "Podman" is podman.
-			e, err := engine.ParseKind(m.Str())
+			e, err := imagefacts.ParseKind(m.Str())
 			if m.Kind() != jsonc.String || err != nil {
 				return nil, bad(m, "\"engine\" must be \"docker\" or \"podman\"")
 			}

@@ -219,3 +219,53 @@ s8_precommit() {
 	check "the hooks fail on the fixed config" bash -c "cd '$sample' && ${pc[*]} >'$WORK/up.log' 2>&1"
 }
 
+
+# D: the cache of image facts follows the image, not its tag. vscode is 1000
+# in one image and 1001 in another imported under the same tag; lint
+# --strategy acl names the host UID vscode maps to, which must follow the tag
+# as it moves, and a lint of an image seen before creates no container.
+d_cache() {
+	local ws r2 events t0 a b c driver
+	ws=$(new_ws cachetag)
+	write_config "$ws" <<-'JSON'
+	{
+		"image": "devfix-e2e/moving:1",
+		"remoteUser": "vscode",
+		"updateRemoteUserUID": false
+	}
+	JSON
+	# The second image: the same rootfs, vscode 1001.
+	r2=$WORK/rootfs-1001
+	rm -rf "$r2" && mkdir -p "$r2" && tar -C "$r2" -xf "$ROOTFS_TAR"
+	printf 'root:x:0:0:root:/root:/bin/sh\nvscode:x:1001:1001:vscode:/home/vscode:/bin/sh\n' >"$r2/etc/passwd"
+	printf 'root:x:0:\nvscode:x:1001:\n' >"$r2/etc/group"
+	tar -C "$r2" --numeric-owner -cf "$WORK/rootfs-1001.tar" . && chmod 644 "$WORK/rootfs-1001.tar"
+	check "docker tag failed" rootless -- docker tag devfix-e2e/vscode:1 devfix-e2e/moving:1
+	a=$((SUBUID_START + 999)) b=$((SUBUID_START + 1000))
+	devfix lint --strategy acl "$ws" >"$WORK/lint1" 2>&1 || true
+	check "vscode 1000 is not host UID $a: $(head -c 600 "$WORK/lint1")" grep -q "host UID $a " "$WORK/lint1"
+	check "the image's facts were not cached" bash -c "ls '$E2E_HOME/.cache/devfix/images/'*.json >/dev/null"
+	check "the second image did not import" rootless -- docker import "$WORK/rootfs-1001.tar" devfix-e2e/moving:1 >/dev/null
+	driver=$(rootless -- docker info --format '{{.Driver}}')
+	t0=$(date +%s)
+	devfix lint --strategy acl "$ws" >"$WORK/lint2" 2>&1 || true
+	check "after the tag moved, vscode 1001 is not host UID $b: $(head -c 600 "$WORK/lint2")" grep -q "host UID $b " "$WORK/lint2"
+	sleep 1
+	events=$(rootless -- docker events --since "$t0" --until "$(date +%s)" --filter type=container --filter event=create --format '{{.ID}}' | wc -l)
+	if [ "$driver" = overlay2 ]; then
+		check "an image never seen, under overlay2, made $events containers (its layer folders should answer)" [ "$events" = 0 ]
+	else
+		note "storage driver $driver: an image never seen made $events container(s)"
+	fi
+	check "tag moved back failed" rootless -- docker tag devfix-e2e/vscode:1 devfix-e2e/moving:1
+	t0=$(date +%s)
+	devfix lint --strategy acl "$ws" >"$WORK/lint3" 2>&1 || true
+	check "moved back: vscode 1000 is not host UID $a again" grep -q "host UID $a " "$WORK/lint3"
+	check "moved back: not the same findings as the first lint" cmp -s "$WORK/lint1" "$WORK/lint3"
+	sleep 1
+	events=$(rootless -- docker events --since "$t0" --until "$(date +%s)" --filter type=container --filter event=create --format '{{.ID}}' | wc -l)
+	check "a lint of an image seen before created $events containers" [ "$events" = 0 ]
+	c=$(ls "$E2E_HOME/.cache/devfix/images/" | wc -l)
+	check "$c cache entries, want 2 (one per image)" [ "$c" = 2 ]
+	rootless -- docker rmi devfix-e2e/moving:1 >/dev/null 2>&1 || true
+}

@@ -14,7 +14,7 @@ die() { echo "e2e: $*" >&2; exit 1; }
 # ---------------------------------------------------------------- set-up
 
 install_packages() {
-	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose make)
+	local pkgs=(docker.io rootlesskit uidmap slirp4netns busybox-static acl libnss-extrausers pre-commit podman docker-compose make pamtester jq)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -124,7 +124,7 @@ start_daemons() {
 		if rootless -- docker info >/dev/null 2>&1 && DOCKER_HOST=unix://$ROOTFUL_SOCK docker info >/dev/null 2>&1; then
 			break
 		fi
-		[ "$i" = 60 ] && { tail -20 "$WORK/rootless.log" "$WORK/rootful.log"; die "daemons did not come up in 60s"; }
+		[ "$i" = 60 ] && { tail -n 20 "$WORK/rootless.log" "$WORK/rootful.log"; die "daemons did not come up in 60s"; }
 		sleep 1
 	done
 	rootless -- docker info --format '{{json .SecurityOptions}}' | grep -q 'name=rootless' || die "the user's daemon is not rootless"

@@ -28,6 +28,7 @@ T0=$(date +%s)
 . "$E2E/podman.sh"
 . "$E2E/compose.sh"
 . "$E2E/vscode.sh"
+. "$E2E/host.sh"
 . "$E2E/package.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and starts daemons); in CI it does"
@@ -45,6 +46,7 @@ cleanup() {
 		sleep 1
 	fi
 	remove_docker_sock_link
+	host_cleanup   # before remove_domain_user: it puts back nsswitch.conf last
 	remove_user "$E2E_USER"
 	remove_user "$POD_USER"
 	remove_domain_user
@@ -73,6 +75,7 @@ scenario 4 "--strategy acl: vscode stays and can write; the host user can edit a
 scenario 5 "a /var/run/docker.sock bind mount" s5_socket
 scenario 6 "devfix reclaim gives subuid-owned files back" s6_reclaim
 scenario 7 "a domain user (NSS only): doctor names what is missing; then shellenv --install reaches bash -ilc and sh -ilc" s7_domain
+scenario D "the cache of image facts follows the image, not its tag; an image seen before makes no container" d_cache
 scenario 8 "pre-commit hooks (devfix, devfix-fix) with Debian's pre-commit on a sample repository" s8_precommit
 scenario A1 "rootless Podman, a regular user: the seed works before and after apply, as vscode" pa1_regular
 scenario A2 "rootless Podman, a domain user (UID $DOM_UID): the seed fails before; keep-id:uid=1000 after apply" pa2_domain
@@ -80,6 +83,12 @@ scenario A3 "--strategy env with --userns from DEVFIX_USERNS: one file for rootf
 scenario B1 "Docker Compose on rootless: a user: vscode service with a docker.sock volume; root after apply, socket rewritten" cb1_root
 scenario B2 "Docker Compose, --strategy env: DEVFIX_DOCKER_SOCKET in the YAML; rootless with shellenv, rootful without" cb2_env
 scenario C "shellenv --install writes VS Code's settings (JSONC kept); doctor warns about a VS Code server to restart" c_vscode
+scenario H1 "host grant: a directory user (no passwd line) gets a range at 2^31 beside SSSD; its rootless Podman and Docker run the seed" h1_granted
+scenario H2 "$H_LOGINS directory users log in at once through pam_exec (host grant --pam): distinct ranges, no overlap, no lock left" h2_logins
+scenario H3 "usermod --add-subuids beside the logins: every range it reported done is still there; devfix allocates around it" h3_shadow
+scenario H4 "a second round of the same logins changes no byte of /etc/subuid or /etc/subgid" h4_again
+scenario H5 "host pam-profile: pam-auth-update --enable puts it before pam_systemd in common-session, a login gets a range, --remove takes it out" h5_profile
+scenario H6 "host check --format json names each seeded problem, and none of them on the clean host" h6_seeded
 scenario P1 "make dist: static binaries and SHA256SUMS; the .deb passes lintian, installs, its man pages render; rpm -qlp lists the same files" p1_dist
 scenario P2 "completion from the system folders: bash completes devfix li<TAB> to lint; fish and zsh read the files" p2_completion
 scenario P3 "pam-auth-update --enable devfix, then a pamtester session grants the directory user a range (private mount namespace)" p3_pam

@@ -15,26 +15,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/moby/moby/client"
 )
 
-// Kind is a container engine.
-type Kind string
+// Kind is a container engine (imagefacts.Kind, which the lint core shares).
+type Kind = imagefacts.Kind
 
 // The engines devfix knows.
 const (
-	Docker Kind = "docker"
-	Podman Kind = "podman"
+	Docker = imagefacts.Docker
+	Podman = imagefacts.Podman
 )
 
 // ParseKind reads an engine name as a user writes it (a flag, a setting).
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(strings.ToLower(strings.TrimSpace(s))); k {
-	case Docker, Podman:
-		return k, nil
-	}
-	return "", fmt.Errorf("unknown engine %q (want docker or podman)", s)
-}
+func ParseKind(s string) (Kind, error) { return imagefacts.ParseKind(s) }
 
 // Daemon is an engine that answered on the Engine API: Docker, or Podman's
 // Docker-compatible service.

@@ -8,26 +8,20 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
 // Image is what devfix reads of an image.
-type Image struct {
-	Found  bool
-	ID     string            // "sha256:…"
-	User   string            // Config.User: "vscode", "1000:1000", "" (root)
-	Labels map[string]string // Config.Labels
-}
+type Image = imagefacts.Image
 
 // Images is what both Daemon (the Engine API) and PodmanCLI answer.
-type Images interface {
-	InspectImage(ctx context.Context, ref string) (Image, error)
-	ReadImageFile(ctx context.Context, ref, path string) ([]byte, error)
-}
+type Images = imagefacts.Images
 
 var (
 	_ Images = (*Daemon)(nil)
@@ -71,6 +65,10 @@ func (d *Daemon) InspectImage(ctx context.Context, ref string) (Image, error) {
 	if res.Config != nil {
 		img.User, img.Labels = res.Config.User, res.Config.Labels
 	}
+	if res.GraphDriver != nil && strings.HasPrefix(d.Host, "unix://") {
+		// Its folders are on this host only when the daemon is.
+		img.Layers = overlayLayers(res.GraphDriver.Name, res.GraphDriver.Data)
+	}
 	return img, nil
 }
 
@@ -80,24 +78,42 @@ func (d *Daemon) InspectImage(ctx context.Context, ref string) (Image, error) {
 // removes the container again, also when the copy fails or ctx is cancelled.
 // Symbolic links are followed inside the image. A missing image or file is an
 // error that matches fs.ErrNotExist.
-func (d *Daemon) ReadImageFile(ctx context.Context, ref, p string) (data []byte, err error) {
+func (d *Daemon) ReadImageFile(ctx context.Context, ref, p string) ([]byte, error) {
+	files, err := d.ReadImageFiles(ctx, ref, p)
+	if err != nil {
+		return nil, err
+	}
+	return files[0].Data, files[0].Err
+}
+
+// File is one file read out of an image, or why it could not be.
+type File struct {
+	Data []byte
+	Err  error // matches fs.ErrNotExist for a file the image lacks
+}
+
+// ReadImageFiles reads several files out of one container, as ReadImageFile
+// reads one: one create and one removal for all of them. The error is for
+// what fails them all (no such image, no container); each file has its own.
+func (d *Daemon) ReadImageFiles(ctx context.Context, ref string, paths ...string) (files []File, err error) {
+	what := strings.Join(paths, ", ")
 	created, err := d.client.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{
-		Image: ref, Cmd: []string{"true"}, Labels: map[string]string{readFileLabel: p},
+		Image: ref, Cmd: []string{"true"}, Labels: map[string]string{readFileLabel: what},
 	}})
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
 		}
-		return nil, fmt.Errorf("read %s from image %q: create a container: %w", p, ref, err)
+		return nil, fmt.Errorf("read %s from image %q: create a container: %w", what, ref, err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 		defer cancel()
 		if _, rerr := d.client.ContainerRemove(rctx, created.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil {
-			data, err = nil, errors.Join(err, fmt.Errorf("remove container %s (made to read %s from image %q): %w", shortID(created.ID), p, ref, rerr))
+			files, err = nil, fmt.Errorf("remove container %s (made to read %s from image %q): %w", shortID(created.ID), what, ref, rerr)
 		}
 	}()
-	return followLinks(ref, p, func(p string) (io.ReadCloser, error) {
+	archive := func(p string) (io.ReadCloser, error) {
 		res, err := d.client.CopyFromContainer(ctx, created.ID, client.CopyFromContainerOptions{SourcePath: p})
 		if err != nil {
 			if cerrdefs.IsNotFound(err) {
@@ -106,7 +122,80 @@ func (d *Daemon) ReadImageFile(ctx context.Context, ref, p string) (data []byte,
 			return nil, fmt.Errorf("read %s from image %q: %w", p, ref, err)
 		}
 		return res.Content, nil
-	})
+	}
+	files = readFiles(ref, paths, archive)
+	return files, nil
+}
+
+// readFiles reads paths through archive: files of one folder (/etc/passwd
+// and /etc/group) from one archive of the folder, so the podman CLI runs one
+// cp, not one per file; a file that is a link there, or that the folder's
+// archive cannot answer, on its own.
+func readFiles(ref string, paths []string, archive func(p string) (io.ReadCloser, error)) []File {
+	files := make([]File, len(paths))
+	done := make([]bool, len(paths))
+	if dir := path.Dir(paths[0]); len(paths) > 1 && dir != "/" && allIn(paths, dir) {
+		if rc, err := archive(dir); err == nil {
+			found, err := filesFromDirTar(rc, path.Base(dir))
+			rc.Close()
+			if err == nil {
+				for i, p := range paths {
+					if data, ok := found[path.Base(p)]; ok {
+						files[i], done[i] = File{Data: data}, true
+					} else if _, listed := found["\x00"+path.Base(p)]; !listed {
+						// Not in the folder at all.
+						files[i], done[i] = File{Err: notFoundError{fmt.Sprintf("no %s in image %q", p, ref)}}, true
+					}
+				}
+			}
+		}
+	}
+	for i, p := range paths {
+		if !done[i] {
+			data, err := followLinks(ref, p, archive)
+			files[i] = File{Data: data, Err: err}
+		}
+	}
+	return files
+}
+
+func allIn(paths []string, dir string) bool {
+	for _, p := range paths {
+		if !path.IsAbs(p) || path.Dir(p) != dir {
+			return false
+		}
+	}
+	return true
+}
+
+// filesFromDirTar reads the archive of a folder named base: the regular
+// files directly in it by name, and for every other entry (a link, a
+// folder) the name with a NUL before it, so the caller reads those alone.
+func filesFromDirTar(r io.Reader, base string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		name := strings.TrimPrefix(path.Clean(strings.TrimPrefix(hdr.Name, "./")), base+"/")
+		if name == "" || strings.Contains(name, "/") || name == base || name == "." {
+			continue
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Size > maxImageFile {
+			out["\x00"+name] = nil
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
+		if err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		out[name] = data
+	}
 }
 
 // followLinks reads p through archive, which returns a tar of one entry;

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/run"
 )
@@ -56,14 +56,14 @@ func (p PodmanCLI) Version(ctx context.Context) (string, error) {
 
 // imageNotKnown is how podman says an image does not exist: "Error:
 // inspecting object: nope:1: image not known" (4.3.1), "no such image".
-var imageNotKnown = regexp.MustCompile(`(?i)image not known|no such image`)
+var imageNotKnown = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)image not known|no such image`) })
 
 // InspectImage runs `podman image inspect`; a missing image is Found false,
 // not an error.
 func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) {
 	out, err := p.run(ctx, "image", "inspect", "--", ref)
 	if err != nil {
-		if says(err, out, imageNotKnown) {
+		if says(err, out, imageNotKnown()) {
 			return Image{}, nil
 		}
 		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
@@ -74,6 +74,10 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 			User   string
 			Labels map[string]string
 		}
+		GraphDriver struct {
+			Name string
+			Data map[string]string
+		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return Image{}, fmt.Errorf("podman image inspect %q: %w", ref, err)
@@ -81,7 +85,8 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 	if len(res) == 0 {
 		return Image{}, nil
 	}
-	img := Image{Found: true, ID: res[0].ID, User: res[0].Config.User, Labels: res[0].Config.Labels}
+	img := Image{Found: true, ID: res[0].ID, User: res[0].Config.User, Labels: res[0].Config.Labels,
+		Layers: overlayLayers(res[0].GraphDriver.Name, res[0].GraphDriver.Data)}
 	if img.ID != "" && !strings.Contains(img.ID, ":") {
 		img.ID = "sha256:" + img.ID // as the Engine API says it
 	}
@@ -90,7 +95,7 @@ func (p PodmanCLI) InspectImage(ctx context.Context, ref string) (Image, error) 
 
 // fileNotFound is how podman cp says a file does not exist: "Error:
 // \"/etc/nope\" could not be found on container …: no such file or directory".
-var fileNotFound = regexp.MustCompile(`(?i)could not be found|no such file or directory`)
+var fileNotFound = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)could not be found|no such file or directory`) })
 
 // says reports whether a failed podman said re, in its error (standard error,
 // as run.Argv puts it there) or its output (a runner that mixes the two).
@@ -99,7 +104,7 @@ func says(err error, out []byte, re *regexp.Regexp) bool {
 }
 
 // containerID is the ID podman create prints.
-var containerID = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
+var containerID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^[0-9a-f]{64}$`) })
 
 // ReadImageFile reads a file (such as /etc/passwd) out of an image without
 // starting anything: `podman create` (command "true", for images that have
@@ -107,34 +112,46 @@ var containerID = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
 // and `podman rm -f ID`, which runs also when the copy fails or ctx is
 // cancelled. A missing image or file is an error that matches
 // fs.ErrNotExist.
-func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) (data []byte, err error) {
-	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+path, "--", ref, "true")
+func (p PodmanCLI) ReadImageFile(ctx context.Context, ref, path string) ([]byte, error) {
+	files, err := p.ReadImageFiles(ctx, ref, path)
 	if err != nil {
-		if says(err, out, imageNotKnown) {
+		return nil, err
+	}
+	return files[0].Data, files[0].Err
+}
+
+// ReadImageFiles reads several files out of one container: one create, one
+// cp each, one rm.
+func (p PodmanCLI) ReadImageFiles(ctx context.Context, ref string, paths ...string) (files []File, err error) {
+	what := strings.Join(paths, ", ")
+	out, err := p.run(ctx, "create", "--pull=never", "--label", readFileLabel+"="+what, "--", ref, "true")
+	if err != nil {
+		if says(err, out, imageNotKnown()) {
 			return nil, notFoundError{fmt.Sprintf("no such image %q", ref)}
 		}
-		return nil, fmt.Errorf("read %s from image %q: podman create: %w", path, ref, err)
+		return nil, fmt.Errorf("read %s from image %q: podman create: %w", what, ref, err)
 	}
-	ids := containerID.FindAll(out, -1)
+	ids := containerID().FindAll(out, -1)
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", path, ref, strings.TrimSpace(string(out)))
+		return nil, fmt.Errorf("read %s from image %q: podman create printed no container ID: %q", what, ref, strings.TrimSpace(string(out)))
 	}
 	id := string(ids[len(ids)-1])
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 		defer cancel()
 		if _, rerr := p.run(rctx, "rm", "-f", "--", id); rerr != nil {
-			data, err = nil, errors.Join(err, fmt.Errorf("podman rm -f %s (made to read %s from image %q): %w", shortID(id), path, ref, rerr))
+			files, err = nil, fmt.Errorf("podman rm -f %s (made to read %s from image %q): %w", shortID(id), what, ref, rerr)
 		}
 	}()
-	return followLinks(ref, path, func(path string) (io.ReadCloser, error) {
+	files = readFiles(ref, paths, func(path string) (io.ReadCloser, error) {
 		out, err := p.run(ctx, "cp", "--", id+":"+path, "-")
 		if err != nil {
-			if says(err, out, fileNotFound) {
+			if says(err, out, fileNotFound()) {
 				return nil, notFoundError{fmt.Sprintf("no %s in image %q", path, ref)}
 			}
 			return nil, fmt.Errorf("read %s from image %q: podman cp: %w", path, ref, err)
 		}
 		return io.NopCloser(bytes.NewReader(out)), nil
 	})
+	return files, nil
 }

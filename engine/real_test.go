@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devfix/devfix/internal/imagefacts"
 	"github.com/moby/moby/client"
 )
 
@@ -134,7 +135,7 @@ func checkImages(t *testing.T, imgs Images, image string) {
 	if err != nil || !strings.Contains(string(group), "vscode:x:1000:") {
 		t.Errorf("/etc/group-link: %q, %v", group, err)
 	}
-	if acct, found := LookupUser(passwd, group, img.User); !found || acct != (Account{Name: "vscode", UID: 1000, GID: 1000}) {
+	if acct, found := imagefacts.LookupUser(passwd, group, img.User); !found || acct != (imagefacts.Account{Name: "vscode", UID: 1000, GID: 1000}) {
 		t.Errorf("LookupUser(%q) = %+v, %v", img.User, acct, found)
 	}
 	if _, err := imgs.ReadImageFile(ctx, image, "/etc/devfix-nope"); !errors.Is(err, fs.ErrNotExist) {

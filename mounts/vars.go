@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // VarContext is what variables resolve against. LookupEnv nil means an
@@ -42,12 +43,12 @@ type VarIssue struct {
 
 // varRE is the reference CLI's pattern: non-greedy, so ${a:b}c} ends at the
 // first "}".
-var varRE = regexp.MustCompile(`\$\{(.*?)\}`)
+var varRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{(.*?)\}`) })
 
 // FindVars lists the variables in s without resolving them.
 func FindVars(s string) []VarRef {
 	var refs []VarRef
-	for _, m := range varRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range varRE().FindAllStringSubmatchIndex(s, -1) {
 		parts := strings.Split(s[m[2]:m[3]], ":")
 		refs = append(refs, VarRef{Start: m[0], End: m[1], Name: parts[0], Args: parts[1:]})
 	}

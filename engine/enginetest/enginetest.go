@@ -47,6 +47,23 @@ type Image struct {
 	// its symbolic links (path → target), for the archive endpoint.
 	Files map[string]string
 	Links map[string]string
+	// Layers are overlay layer folders, topmost first, that the inspect
+	// names in GraphDriver (UpperDir, LowerDir); none means the vfs driver
+	// (Data null).
+	Layers []string
+}
+
+// graphDriver is the inspect's GraphDriver for img, as overlay (Podman's
+// name; Docker says overlay2) or vfs gives it.
+func graphDriver(img Image, overlay string) map[string]any {
+	if len(img.Layers) == 0 {
+		return map[string]any{"Name": "vfs", "Data": nil}
+	}
+	data := map[string]string{"UpperDir": img.Layers[0], "WorkDir": path.Join(path.Dir(img.Layers[0]), "work")}
+	if len(img.Layers) > 1 {
+		data["LowerDir"] = strings.Join(img.Layers[1:], ":")
+	}
+	return map[string]any{"Name": overlay, "Data": data}
 }
 
 // Config sets up the fake daemon. Its zero value is a rootful Docker 20.10
@@ -248,7 +265,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.noSuchImage(w, name)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Id": img.ID, "Config": map[string]any{"User": img.User, "Labels": img.Labels}})
+		driver := "overlay2"
+		if s.cfg.Podman {
+			driver = "overlay"
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"Id": img.ID, "Config": map[string]any{"User": img.User, "Labels": img.Labels},
+			"GraphDriver": graphDriver(img, driver)})
 	case p == "/containers/create" && r.Method == http.MethodPost:
 		s.count("/containers/create")
 		var req struct {
@@ -294,12 +316,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// SetImage tags img as name, as `docker tag` (or a pull, or a build) does:
+// a tag that named another image moves.
+func (s *Server) SetImage(name string, img Image) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Images = maps.Clone(s.cfg.Images)
+	if s.cfg.Images == nil {
+		s.cfg.Images = map[string]Image{}
+	}
+	s.cfg.Images[name] = img
+}
+
 // image finds an image by name; Podman also by its short name, as it finds
 // localhost/NAME for NAME.
 func (s *Server) image(name string) (Image, bool) {
-	img, ok := s.cfg.Images[name]
+	s.mu.Lock()
+	images := s.cfg.Images
+	s.mu.Unlock()
+	img, ok := images[name]
 	if !ok && s.cfg.Podman {
-		img, ok = s.cfg.Images["localhost/"+name]
+		img, ok = images["localhost/"+name]
 	}
 	if ok && img.ID == "" {
 		img.ID = "sha256:0000"
@@ -356,6 +393,9 @@ func fileTar(img Image, p string, follow bool) (archive []byte, hdr *tar.Header,
 		}
 		p = target
 	}
+	if dirTar, ok := folderTar(img, p); ok {
+		return dirTar, &tar.Header{Name: path.Base(p), Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)}, true
+	}
 	var body []byte
 	if target, isLink := img.Links[p]; isLink {
 		hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, target, 0o777
@@ -370,6 +410,44 @@ func fileTar(img Image, p string, follow bool) (archive []byte, hdr *tar.Header,
 	tw.Write(body)
 	tw.Close()
 	return buf.Bytes(), hdr, true
+}
+
+// folderTar is the archive of folder p, as both engines give it: the
+// folder, then its entries under its base name; links as links (neither
+// engine follows a link inside a folder it copies).
+func folderTar(img Image, p string) ([]byte, bool) {
+	prefix := strings.TrimSuffix(p, "/") + "/"
+	var names []string
+	for name := range img.Files {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	for name := range img.Links {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, false
+	}
+	slices.Sort(names)
+	base := path.Base(p)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: base + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)})
+	for _, name := range names {
+		rel := base + "/" + strings.TrimPrefix(name, prefix)
+		if target, isLink := img.Links[name]; isLink {
+			tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777, ModTime: time.Unix(0, 0)})
+			continue
+		}
+		data := img.Files[name]
+		tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeReg, Size: int64(len(data)), Mode: 0o644, ModTime: time.Unix(0, 0)})
+		tw.Write([]byte(data))
+	}
+	tw.Close()
+	return buf.Bytes(), true
 }
 
 // olderThan compares API versions ("1.41" < "1.44", "1.9" < "1.10").
@@ -419,10 +497,24 @@ func (p *PodmanCLI) Calls() [][]string {
 // Containers returns the IDs of the containers created and not yet removed.
 func (p *PodmanCLI) Containers() []string { return containerIDs(&p.mu, &p.containers) }
 
+// SetImage tags img as name: a tag that named another image moves.
+func (p *PodmanCLI) SetImage(name string, img Image) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Images = maps.Clone(p.Images)
+	if p.Images == nil {
+		p.Images = map[string]Image{}
+	}
+	p.Images[name] = img
+}
+
 func (p *PodmanCLI) image(name string) (Image, bool) {
-	img, ok := p.Images[name]
+	p.mu.Lock()
+	images := p.Images
+	p.mu.Unlock()
+	img, ok := images[name]
 	if !ok {
-		img, ok = p.Images["localhost/"+name]
+		img, ok = images["localhost/"+name]
 	}
 	if ok && img.ID == "" {
 		img.ID = "sha256:0000"
@@ -482,7 +574,7 @@ func (p *PodmanCLI) Run(ctx context.Context, argv []string) ([]byte, error) {
 		}
 		return json.MarshalIndent([]map[string]any{{
 			"Id": strings.TrimPrefix(img.ID, "sha256:"), "Config": map[string]any{"User": img.User, "Labels": img.Labels},
-			"User": img.User, "Labels": img.Labels,
+			"User": img.User, "Labels": img.Labels, "GraphDriver": graphDriver(img, "overlay"),
 		}}, "", "     ")
 	case len(args) >= 1 && args[0] == "create":
 		ops := operands(args[1:], "--label", "-l", "--name", "--pull", "--entrypoint", "-u", "--user")

@@ -209,7 +209,14 @@ func (r *hostRun) files(context.Context) []Check {
 		if len(bad) == 0 {
 			c.Detail = fmt.Sprintf("%s: a file of root's, mode 644, %d range(s)", p, len(f.Entries))
 		} else {
-			c.Detail = p + " " + strings.Join(bad, "; ")
+			// "PATH is …; PATH:LINE: …": each part names the file once
+			// (a malformed line's error already starts with it).
+			for i, b := range bad {
+				if !strings.HasPrefix(b, p+":") {
+					bad[i] = p + " " + b
+				}
+			}
+			c.Detail = strings.Join(bad, "; ")
 		}
 		out = append(out, c)
 	}

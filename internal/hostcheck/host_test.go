@@ -356,6 +356,14 @@ func TestHostCheckFindings(t *testing.T) {
 			}
 			h := &Host{Fs: fixture(t, cleanHost(), tt.change), Run: nss.run, Owner: rootOwner}
 			checks := runHost(h)
+			for _, c := range checks {
+				// Each file is named once per part: never "PATH PATH:LINE".
+				for _, p := range []string{"/etc/subuid", "/etc/subgid", "/etc/login.defs"} {
+					if strings.Contains(c.Detail, p+" "+p) {
+						t.Errorf("%s names %s twice: %q", c.Name, p, c.Detail)
+					}
+				}
+			}
 			for _, w := range tt.wants {
 				found := false
 				for _, c := range checks {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/source"
 	"github.com/tailscale/hujson"
@@ -66,7 +67,7 @@ type node struct {
 	kids   []int
 }
 
-var hujsonErrRE = regexp.MustCompile(`(?s)^hujson: line (\d+), column (\d+): (.*)$`)
+var hujsonErrRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^hujson: line (\d+), column (\d+): (.*)$`) })
 
 // Parse parses data (a BOM is kept aside). Bad input is a *source.Error
 // with its line and column: invalid UTF-8, a syntax error.
@@ -95,7 +96,7 @@ func Parse(path string, data []byte) (*Doc, error) {
 
 // parseError turns hujson's error into one line at its place.
 func parseError(f *source.File, err error) error {
-	m := hujsonErrRE.FindStringSubmatch(err.Error())
+	m := hujsonErrRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return &source.Error{Path: f.Path, Msg: err.Error()}
 	}

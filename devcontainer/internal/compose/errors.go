@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/devfix/devfix/internal/source"
 	"go.yaml.in/yaml/v4"
@@ -17,10 +18,12 @@ import (
 // "yaml: [<context> at <mark>: ][<mark>: ]<problem>" where a mark is
 // "line L, column C" (1-based, C counts characters) or "line L".
 var (
-	yamlMarkedRE = regexp.MustCompile(`^(?s)(?:(.+?) at (line \d+(?:, column \d+)?|<unknown position>): )?(?:(line \d+(?:, column \d+)?|<unknown position>): )?(.*)$`)
-	yamlOffsetRE = regexp.MustCompile(`^offset (\d+): (.*)$`)
-	lineOnlyRE   = regexp.MustCompile(`^(?s)line (\d+): (.*)$`)
-	markRE       = regexp.MustCompile(`^line (\d+)(?:, column (\d+))?$`)
+	yamlMarkedRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?s)(?:(.+?) at (line \d+(?:, column \d+)?|<unknown position>): )?(?:(line \d+(?:, column \d+)?|<unknown position>): )?(.*)$`)
+	})
+	yamlOffsetRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^offset (\d+): (.*)$`) })
+	lineOnlyRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?s)line (\d+): (.*)$`) })
+	markRE       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^line (\d+)(?:, column (\d+))?$`) })
 )
 
 // yamlError turns an error of the YAML parser (or one wrapping it) into a
@@ -66,14 +69,14 @@ func (f *File) yamlErrorMsg(msg string, dline, dcol int) *source.Error {
 			msg = msg[:i]
 		}
 	}
-	if m := yamlOffsetRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlOffsetRE().FindStringSubmatch(msg); m != nil {
 		off, _ := strconv.Atoi(m[1])
 		return f.Src.Errorf(min(off, len(f.Src.Body)), "%s", oneLine(m[2]))
 	}
-	if m := lineOnlyRE.FindStringSubmatch(msg); m != nil {
+	if m := lineOnlyRE().FindStringSubmatch(msg); m != nil {
 		// "line 1: line 4: mapping key …": the innermost line is the place.
 		for {
-			next := lineOnlyRE.FindStringSubmatch(m[2])
+			next := lineOnlyRE().FindStringSubmatch(m[2])
 			if next == nil {
 				break
 			}
@@ -82,7 +85,7 @@ func (f *File) yamlErrorMsg(msg string, dline, dcol int) *source.Error {
 		line, _ := strconv.Atoi(m[1])
 		return f.errorAt(line, 0, m[2])
 	}
-	m := yamlMarkedRE.FindStringSubmatch(msg)
+	m := yamlMarkedRE().FindStringSubmatch(msg)
 	if m == nil {
 		return &source.Error{Path: f.Src.Path, Msg: oneLine(msg)}
 	}
@@ -105,7 +108,7 @@ func (f *File) yamlErrorMsg(msg string, dline, dcol int) *source.Error {
 }
 
 func parseMark(s string) (line, col int) {
-	m := markRE.FindStringSubmatch(s)
+	m := markRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, 0
 	}
@@ -148,15 +151,19 @@ func oneLine(s string) string {
 }
 
 var (
-	dottedRE      = regexp.MustCompile(`^(services|volumes|networks|secrets|configs|models|include|name|x-[^.\s]*)(\.\S*)?$`)
-	decodeRE      = regexp.MustCompile(`(?m)^'([^']+)' (.*)$`)
-	interpRE      = regexp.MustCompile(`^(?s)invalid interpolation format for (\S+?)\.?\s*\n.*\n(.*)$`)
-	serviceRE     = regexp.MustCompile(`service "([^"]+)"`)
-	extendRE      = regexp.MustCompile(`^cannot extend service "([^"]+)" in (.+?): (.*)$`)
-	additionalRE  = regexp.MustCompile(`additional propert(?:y|ies) '([^']+)'`)
-	falseSchemaRE = regexp.MustCompile(`^(\S+) false schema$`)
-	volumeSpecRE  = regexp.MustCompile(`^invalid spec: (.*): [^:]+$`)
-	circularRE    = regexp.MustCompile(`(\S+) in (\S+)\s+extends `)
+	dottedRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(services|volumes|networks|secrets|configs|models|include|name|x-[^.\s]*)(\.\S*)?$`)
+	})
+	decodeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^'([^']+)' (.*)$`) })
+	interpRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?s)invalid interpolation format for (\S+?)\.?\s*\n.*\n(.*)$`)
+	})
+	serviceRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`service "([^"]+)"`) })
+	extendRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^cannot extend service "([^"]+)" in (.+?): (.*)$`) })
+	additionalRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`additional propert(?:y|ies) '([^']+)'`) })
+	falseSchemaRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\S+) false schema$`) })
+	volumeSpecRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^invalid spec: (.*): [^:]+$`) })
+	circularRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\S+) in (\S+)\s+extends `) })
 )
 
 // composeError turns an error compose-go reports into a one-line
@@ -190,12 +197,12 @@ func (p *Project) composeError(err error) error {
 		}
 		return p.validationError(file, rest)
 	}
-	if m := extendRE.FindStringSubmatch(msg); m != nil {
+	if m := extendRE().FindStringSubmatch(msg); m != nil {
 		if e := p.extendsError(m[2], m[1], fmt.Sprintf("cannot extend service %q: %s", m[1], m[3])); e != nil {
 			return e
 		}
 	}
-	if m := interpRE.FindStringSubmatch(msg); m != nil {
+	if m := interpRE().FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("invalid interpolation format for %s: %q (write a literal $ as $$)", m[1], m[2])
 		return p.dottedError(m[1], msg, true)
 	}
@@ -204,28 +211,28 @@ func (p *Project) composeError(err error) error {
 		return p.dottedError(path, msg, true)
 	}
 	if strings.HasPrefix(msg, "decoding failed due to the following error(s):") {
-		if m := decodeRE.FindStringSubmatch(msg); m != nil {
+		if m := decodeRE().FindStringSubmatch(msg); m != nil {
 			path := strings.NewReplacer("[", ".", "]", "").Replace(m[1])
 			return p.dottedError(path, path+": "+m[2], false)
 		}
 	}
-	if m := circularRE.FindStringSubmatch(msg); m != nil {
+	if m := circularRE().FindStringSubmatch(msg); m != nil {
 		if e := p.extendsError(m[2], m[1], "extends cycle: "+strings.TrimPrefix(msg, "Circular reference:")); e != nil {
 			return e
 		}
 	}
 	for i, w := range strings.Fields(msg) {
 		w = strings.Trim(w, `"'.,:;`)
-		if dottedRE.MatchString(w) && (i == 0 || strings.Contains(w, ".")) {
+		if dottedRE().MatchString(w) && (i == 0 || strings.Contains(w, ".")) {
 			return p.dottedError(w, msg, false)
 		}
 	}
-	if m := volumeSpecRE.FindStringSubmatch(msg); m != nil {
+	if m := volumeSpecRE().FindStringSubmatch(msg); m != nil {
 		if e := p.volumeSpecError(m[1], msg); e != nil {
 			return e
 		}
 	}
-	if m := serviceRE.FindStringSubmatch(msg); m != nil {
+	if m := serviceRE().FindStringSubmatch(msg); m != nil {
 		if l, ok := p.Service(m[1]); ok {
 			return l.File.Errorf(l.Start, "%s", oneLine(msg))
 		}
@@ -267,11 +274,11 @@ func (p *Project) validationError(f *File, rest string) error {
 	}
 	segs := splitDotted(path)
 	keyOnly := false
-	if m := additionalRE.FindStringSubmatch(msg); m != nil {
+	if m := additionalRE().FindStringSubmatch(msg); m != nil {
 		segs = append(segs, m[1])
 		msg = fmt.Sprintf("key %q is not allowed here", m[1])
 		keyOnly = true
-	} else if falseSchemaRE.MatchString(rest) && len(segs) > 0 {
+	} else if falseSchemaRE().MatchString(rest) && len(segs) > 0 {
 		msg = fmt.Sprintf("key %q is not allowed here", segs[len(segs)-1])
 		keyOnly = true
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -242,7 +243,7 @@ func readEnvFile(fsys afero.Fs, path string, lookup func(string) (string, bool),
 // a failed ${VAR:?err} has no line) in the file: at the first non-blank
 // of the line, or for an unterminated quoted value at its opening quote.
 func envError(f *source.File, err error) *source.Error {
-	m := lineOnlyRE.FindStringSubmatch(err.Error())
+	m := lineOnlyRE().FindStringSubmatch(err.Error())
 	if m == nil {
 		return &source.Error{Path: f.Path, Msg: oneLine(err.Error())}
 	}
@@ -278,7 +279,7 @@ func envError(f *source.File, err error) *source.Error {
 	return f.Errorf(off, "%s", oneLine(m[2]))
 }
 
-var wordRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+var wordRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`) })
 
 // environment is the environment compose-go sees. Compose sees the whole
 // process environment; LookupEnv cannot list it, so this holds every
@@ -292,7 +293,7 @@ func environment(texts [][]byte, lookup func(string) (string, bool), dotEnv map[
 	}
 	seen := map[string]bool{}
 	for _, t := range texts {
-		for _, w := range wordRE.FindAll(t, -1) {
+		for _, w := range wordRE().FindAll(t, -1) {
 			k := string(w)
 			if seen[k] {
 				continue
