@@ -73,7 +73,7 @@ func commands() []command {
 			examples: []string{"source <(devfix completion bash)", `devfix completion zsh > "${fpath[1]}/_devfix"`,
 				"devfix completion fish > ~/.config/fish/completions/devfix.fish"}},
 		{name: "version", summary: "print devfix's version", setup: versionSetup,
-			about: "Prints devfix's version (from the build's module information).", examples: []string{"devfix version"}},
+			about: "Prints devfix's version and the VCS revision it was built from.", examples: []string{"devfix version", "devfix --version"}},
 	}
 }
 
@@ -234,8 +234,21 @@ func commandHelp(w io.Writer, full string, c command, fs *pflag.FlagSet) {
 	}
 }
 
+// tagline says what devfix does: the first line of the usage and the NAME
+// of devfix(1).
+const tagline = "makes devcontainer.json work under rootless Docker and rootless Podman"
+
+// overviewExamples are the usage's examples, and devfix(1)'s.
+func overviewExamples() []string {
+	return []string{
+		"devfix lint                     # lint the configs of the repo in .",
+		"devfix apply --diff             # show what apply would change",
+		"devfix apply --strategy env .   # fix for a team with rootless and rootful hosts",
+	}
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "devfix makes devcontainer.json work under rootless Docker and rootless Podman.")
+	fmt.Fprintln(w, "devfix "+tagline+".")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: devfix <command> [flags] [PATH...]")
 	fmt.Fprintln(w)
@@ -245,9 +258,9 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Examples:")
-	fmt.Fprintln(w, "  devfix lint                     # lint the configs of the repo in .")
-	fmt.Fprintln(w, "  devfix apply --diff             # show what apply would change")
-	fmt.Fprintln(w, "  devfix apply --strategy env .   # fix for a team with rootless and rootful hosts")
+	for _, e := range overviewExamples() {
+		fmt.Fprintln(w, "  "+e)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 clean, 1 findings (or changes needed with --check), 2 bad input or usage,\n3 an internal error (a bug in devfix).")
 	fmt.Fprintln(w, "Run 'devfix <command> --help' for a command's flags.")

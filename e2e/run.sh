@@ -29,6 +29,7 @@ T0=$(date +%s)
 . "$E2E/compose.sh"
 . "$E2E/vscode.sh"
 . "$E2E/host.sh"
+. "$E2E/package.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it creates users and starts daemons); in CI it does"
 command -v apt-get >/dev/null || die "needs a Debian machine (apt-get)"
@@ -60,6 +61,7 @@ trap 'exit 130' INT   # so that cleanup runs when CI cancels the job
 trap 'exit 143' TERM
 
 install_packages
+package_deps
 build_devfix
 create_user
 start_daemons
@@ -88,6 +90,11 @@ scenario H3 "usermod --add-subuids beside the logins: every range it reported do
 scenario H4 "a second round of the same logins changes no byte of /etc/subuid or /etc/subgid" h4_again
 scenario H5 "host pam-profile: pam-auth-update --enable puts it before pam_systemd in common-session, a login gets a range, --remove takes it out" h5_profile
 scenario H6 "host check --format json names each seeded problem, and none of them on the clean host" h6_seeded
+scenario P1 "make dist: static binaries and SHA256SUMS; the .deb passes lintian, installs, its man pages render; rpm -qlp lists the same files" p1_dist
+scenario P2 "completion from the system folders: bash completes devfix li<TAB> to lint; fish and zsh read the files" p2_completion
+scenario P3 "pam-auth-update --enable devfix, then a pamtester session grants the directory user a range (private mount namespace)" p3_pam
+scenario P4 "install, enable PAM, upgrade (line kept), remove (line gone), purge (log gone): no stray files" p4_lifecycle
+scenario P5 "docs/fleet.md's playbook (-c local): green on a clean host, red with an overlapping range" p5_fleet
 
 echo
 log "e2e finished"
