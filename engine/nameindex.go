@@ -240,20 +240,25 @@ const storeIndexRef = "\x00image index"
 // storeIndex says where the store's image index is when the inspect names
 // no layer folders (vfs): from the store's entry while the files that
 // decide the store are unchanged, else from `podman info` on a run whose
-// image facts are cached already: a cold run makes a container anyway, and
-// podman info on top would make it slower than the reference CLI (1.2 s
-// against 0.76 s, measured); the next run asks.
+// image facts are cached already or that is not the store's first: a cold
+// run makes a container anyway, and podman info on top would make it slower
+// than the reference CLI (1.2 s against 0.76 s, measured); the next run
+// asks.
 func (c *Conn) storeIndex(ctx context.Context, cli PodmanCLI, img Image, cache *imagefacts.Cache) (string, bool) {
 	fsys := c.pool.Discovery.fs()
 	files := resolutionFiles(c.pool.Discovery)
-	if e, ok := cache.GetName(c.store, storeIndexRef); ok && filepath.IsAbs(e.ID) && stampsHold(fsys, files, e.Stamps) {
+	e, seen := cache.GetName(c.store, storeIndexRef)
+	if seen && filepath.IsAbs(e.ID) && stampsHold(fsys, files, e.Stamps) {
 		return e.ID, true
-	}
-	if _, ok := cache.Get(c.store, img.ID); !ok {
-		return "", false
 	}
 	conf, ok := stampFiles(fsys, files) // before podman reads them
 	if !ok {
+		return "", false
+	}
+	if _, cached := cache.Get(c.store, img.ID); !cached && !seen {
+		// The store's first cold run: only say it was here ("?": where is
+		// not known); the next run asks.
+		cache.PutName(c.store, storeIndexRef, imagefacts.NameEntry{ID: "?", Stamps: conf})
 		return "", false
 	}
 	out, err := cli.run(ctx, "info", "--format", "json")

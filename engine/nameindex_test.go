@@ -328,11 +328,60 @@ func TestNameIndexVfs(t *testing.T) {
 	if _, uid, _ := l.run(l.noPodman, "box"); uid != 1001 {
 		t.Errorf("moved tag seen before under vfs: vscode %d", uid)
 	}
+	// A lint that reads no file (its facts never cached) in a store seen
+	// before: podman info once, then no podman.
+	inspect := func(runner func(context.Context, []string) ([]byte, error), ref string) {
+		if _, err := l.pool(runner).Get(Podman).Cached(l.cache).InspectImage(context.Background(), ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const idC = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+	l.cli.SetImage("localhost/other", imageWithVscode(idC, 1000))
+	l.write("/home/dev/.local/share/containers/storage/vfs-images/images.json", `[{"id":"`+idA[7:]+`"},{"id":"`+idB[7:]+`"},{"id":"`+idC[7:]+`"}]`)
+	l.write("/home/dev/.config/containers/registries.conf", "\n") // the store's index is asked anew
+	n := len(l.cli.Calls())
+	inspect(info, "other")
+	inspect(l.noPodman, "other")
+	if calls := l.cli.Calls()[n:]; len(calls) != 2 || calls[1][1] != "info" {
+		t.Errorf("inspect alone under vfs ran %q; want the inspect and podman info, then nothing", calls)
+	}
 	// storage.conf made: where the store is may have changed; podman info
 	// is asked again.
 	l.write("/home/dev/.config/containers/storage.conf", "[storage]\ndriver = \"vfs\"\n")
 	if _, uid, ran := l.run(info, "box"); uid != 1001 || !slices.Equal(ran, []string{"image", "info"}) {
 		t.Errorf("storage.conf made: vscode %d, ran %q; want the inspect and podman info", uid, ran)
+	}
+}
+
+// Under vfs, the store's first cold run of a lint that reads no file runs
+// no podman info; the next asks once; the one after runs nothing.
+func TestNameIndexVfsInspectAlone(t *testing.T) {
+	l := newNameLab(t)
+	l.cli.SetImage("localhost/box", imageWithVscode(idA, 1000))
+	l.write(graphRoot+"/vfs-images/images.json", `[{"id":"`+idA[7:]+`"}]`)
+	info := func(ctx context.Context, argv []string) ([]byte, error) {
+		out, err := l.cli.Run(ctx, argv)
+		if slices.Equal(argv[1:], []string{"info", "--format", "json"}) {
+			return []byte(`{"store":{"graphRoot":"` + graphRoot + `","graphDriverName":"vfs"}}`), nil
+		}
+		return out, err
+	}
+	for i, want := range [][]string{{"image"}, {"image", "info"}, nil} {
+		n := len(l.cli.Calls())
+		runner := info
+		if want == nil {
+			runner = l.noPodman
+		}
+		if _, err := l.pool(runner).Get(Podman).Cached(l.cache).InspectImage(context.Background(), "box"); err != nil {
+			t.Fatal(err)
+		}
+		var ran []string
+		for _, argv := range l.cli.Calls()[n:] {
+			ran = append(ran, argv[1])
+		}
+		if !slices.Equal(ran, want) {
+			t.Errorf("run %d ran %q, want %q", i+1, ran, want)
+		}
 	}
 }
 
