@@ -201,15 +201,28 @@ func filesFromDirTar(r io.Reader, base string) (map[string][]byte, error) {
 // followLinks reads p through archive, which returns a tar of one entry;
 // when that entry is a symbolic link, it reads the link's target instead.
 func followLinks(ref, p string, archive func(p string) (io.ReadCloser, error)) ([]byte, error) {
-	for range maxLinks {
+	return readFollowing(ref, p, func(p string) ([]byte, string, error) {
 		rc, err := archive(p)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
+		defer rc.Close()
 		data, link, err := fileFromTar(rc)
-		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("read %s from image %q: %w", p, ref, err)
+			return nil, "", fmt.Errorf("read %s from image %q: %w", p, ref, err)
+		}
+		return data, link, nil
+	})
+}
+
+// readFollowing reads p with read, which returns a file's bytes or, for a
+// symbolic link, its target; it follows up to maxLinks links, a relative
+// one from the link's folder.
+func readFollowing(ref, p string, read func(p string) (data []byte, link string, err error)) ([]byte, error) {
+	for range maxLinks {
+		data, link, err := read(p)
+		if err != nil {
+			return nil, err
 		}
 		if link == "" {
 			return data, nil

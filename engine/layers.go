@@ -131,23 +131,13 @@ func (r layerReader) ReadFiles(ref string, paths []string) ([]File, error) {
 }
 
 func (r layerReader) readFollowing(ref, p string) ([]byte, error) {
-	for range maxLinks {
+	return readFollowing(ref, p, func(p string) ([]byte, string, error) {
 		data, link, err := r.read(path.Clean(p))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, notFoundError{fmt.Sprintf("no %s in image %q", p, ref)}
-			}
-			return nil, err
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", notFoundError{fmt.Sprintf("no %s in image %q", p, ref)}
 		}
-		if link == "" {
-			return data, nil
-		}
-		if !path.IsAbs(link) {
-			link = path.Join(path.Dir(p), link)
-		}
-		p = link
-	}
-	return nil, fmt.Errorf("read %s from image %q: more than %d symbolic links", p, ref, maxLinks)
+		return data, link, err
+	})
 }
 
 // read finds p (clean, absolute) in the topmost layer that has it.
