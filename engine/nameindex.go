@@ -124,14 +124,8 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 	if cache == nil {
 		return c.InspectImage(ctx, ref)
 	}
-	c.mu.Lock()
-	info, ok := c.inspected[ref]
-	c.mu.Unlock()
-	if ok {
-		return info, nil
-	}
-	if err := c.connect(ctx); err != nil {
-		return Image{}, &imagefacts.NoEngineError{Reason: err.Error()}
+	if info, ok, err := c.seen(ctx, ref); ok || err != nil {
+		return info, err
 	}
 	cli, isCLI := c.images.(PodmanCLI)
 	d := c.pool.Discovery
@@ -151,12 +145,7 @@ func (c *Conn) inspect(ctx context.Context, ref string, cache *imagefacts.Cache)
 			c.remember(ref, userFiles[0], orNil(f.Passwd, f.NoPasswd))
 			c.remember(ref, userFiles[1], orNil(f.Group, f.NoGroup))
 		}
-		c.mu.Lock()
-		if c.inspected == nil {
-			c.inspected = map[string]Image{}
-		}
-		c.inspected[ref] = img
-		c.mu.Unlock()
+		c.keep(ref, img)
 		return img, nil
 	}
 	conf, confOK := stampFiles(fsys, resolutionFiles(d)) // before the inspect: a change after it shows

@@ -126,26 +126,40 @@ func (c *Conn) connect(ctx context.Context) error {
 
 // InspectImage inspects ref, once a run.
 func (c *Conn) InspectImage(ctx context.Context, ref string) (Image, error) {
-	c.mu.Lock()
-	info, ok := c.inspected[ref]
-	c.mu.Unlock()
-	if ok {
-		return info, nil
-	}
-	if err := c.connect(ctx); err != nil {
-		return Image{}, &imagefacts.NoEngineError{Reason: err.Error()}
+	if info, ok, err := c.seen(ctx, ref); ok || err != nil {
+		return info, err
 	}
 	info, err := c.images.InspectImage(ctx, ref)
 	if err != nil {
 		return Image{}, err
 	}
+	c.keep(ref, info)
+	return info, nil
+}
+
+// seen returns what this run already learned of ref (ok), else connects:
+// an error means no engine answers.
+func (c *Conn) seen(ctx context.Context, ref string) (info Image, ok bool, err error) {
+	c.mu.Lock()
+	info, ok = c.inspected[ref]
+	c.mu.Unlock()
+	if ok {
+		return info, true, nil
+	}
+	if err := c.connect(ctx); err != nil {
+		return Image{}, false, &imagefacts.NoEngineError{Reason: err.Error()}
+	}
+	return Image{}, false, nil
+}
+
+// keep remembers what ref is for the rest of the run.
+func (c *Conn) keep(ref string, info Image) {
 	c.mu.Lock()
 	if c.inspected == nil {
 		c.inspected = map[string]Image{}
 	}
 	c.inspected[ref] = info
 	c.mu.Unlock()
-	return info, nil
 }
 
 // ReadImageFile reads a file of ref, once a run.
